@@ -1,0 +1,114 @@
+package transport
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+)
+
+// ErrBodyClosed is what an [OnBodyDone] callback receives when the body was
+// closed before it reached EOF: the caller stopped reading, which is not a
+// failure of the server. Use [BodyFailed] to tell real failures apart.
+var ErrBodyClosed = errors.New("transport: response body closed before EOF")
+
+// BodyFailed reports whether err, as given to an [OnBodyDone] callback, means
+// the body failed (a read error), as opposed to a clean EOF (nil) or an early
+// Close by the caller ([ErrBodyClosed]).
+func BodyFailed(err error) bool {
+	return err != nil && !errors.Is(err, ErrBodyClosed)
+}
+
+// OnBodyDone wraps body so that done runs exactly once, when the body first
+// reaches EOF (done(nil)), fails (done(err) with the read error), or is closed
+// (done([ErrBodyClosed]) if it had not ended before), whichever comes first.
+// Close closes body before calling done, so a resource released in done is
+// released after the connection is settled.
+//
+// Read and Close may be called concurrently, as [http.Response.Body] allows;
+// done still runs once. The wrapper costs one allocation, made here, and
+// nothing per Read. When body also implements [io.Writer] (the body of a 101
+// Switching Protocols response), so does the wrapper.
+//
+// A nil body or [http.NoBody] has nothing to wait for: done(nil) runs before
+// OnBodyDone returns, and the result is [http.NoBody].
+func OnBodyDone(body io.ReadCloser, done func(err error)) io.ReadCloser {
+	if body == nil || body == http.NoBody {
+		done(nil)
+		return http.NoBody
+	}
+	hb := &hookedBody{rc: body, done: done}
+	if w, ok := body.(io.Writer); ok {
+		return &hookedReadWriteBody{hookedBody: hb, w: w}
+	}
+	return hb
+}
+
+type hookedBody struct {
+	rc    io.ReadCloser
+	done  func(error)
+	fired atomic.Bool
+}
+
+func (b *hookedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil {
+		if err == io.EOF {
+			b.fire(nil)
+		} else {
+			b.fire(err)
+		}
+	}
+	return n, err
+}
+
+func (b *hookedBody) Close() error {
+	err := b.rc.Close()
+	b.fire(ErrBodyClosed)
+	return err
+}
+
+func (b *hookedBody) fire(err error) {
+	if b.fired.CompareAndSwap(false, true) {
+		b.done(err)
+	}
+}
+
+type hookedReadWriteBody struct {
+	*hookedBody
+	w io.Writer
+}
+
+func (b *hookedReadWriteBody) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// DrainLimit is how many bytes [DrainAndClose] reads from a body it throws
+// away before closing it. Reading a short body to EOF lets the connection go
+// back to the idle pool; a long one is cheaper to close than to read.
+const DrainLimit = 64 << 10
+
+// DrainAndClose reads at most [DrainLimit] bytes of body, discarding them,
+// then closes it. A nil body is ignored.
+func DrainAndClose(body io.ReadCloser) {
+	if body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, body, DrainLimit)
+	_ = body.Close()
+}
+
+// DiscardResponse drains and closes the body of a response that a layer does
+// not return to its caller. A nil response is ignored.
+func DiscardResponse(resp *http.Response) {
+	if resp != nil {
+		DrainAndClose(resp.Body)
+	}
+}
+
+// CloseRequestBody closes req.Body if there is one. A layer that returns
+// early, without handing the request to the next transport, calls it, as the
+// [http.RoundTripper] contract requires.
+func CloseRequestBody(req *http.Request) {
+	if req != nil && req.Body != nil {
+		_ = req.Body.Close()
+	}
+}

@@ -1,0 +1,46 @@
+package transport
+
+import "net/http"
+
+// Middleware decorates an [http.RoundTripper]. Every pacer layer exposes one
+// as a method value, for example retry's (*Retrier).Wrap.
+type Middleware func(http.RoundTripper) http.RoundTripper
+
+// RoundTripperFunc adapts an ordinary function to [http.RoundTripper].
+type RoundTripperFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f(req).
+func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) {
+	return f(req)
+}
+
+// Chain stacks middlewares over base. mw[0] is the outermost: a request passes
+// through mw[0], then mw[1], and so on, and finally base. A nil base means
+// [http.DefaultTransport]; nil middlewares are skipped.
+func Chain(base http.RoundTripper, mw ...Middleware) http.RoundTripper {
+	rt := Base(base)
+	for i := len(mw) - 1; i >= 0; i-- {
+		if mw[i] != nil {
+			rt = mw[i](rt)
+		}
+	}
+	return rt
+}
+
+// Base returns rt, or [http.DefaultTransport] when rt is nil. Layers call it
+// in their Wrap so that a nil base has the conventional meaning.
+func Base(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		return http.DefaultTransport
+	}
+	return rt
+}
+
+// CloseIdleConnections forwards to rt's CloseIdleConnections method when it
+// has one, as [http.Client.CloseIdleConnections] expects of a decorator.
+func CloseIdleConnections(rt http.RoundTripper) {
+	type closeIdler interface{ CloseIdleConnections() }
+	if c, ok := rt.(closeIdler); ok {
+		c.CloseIdleConnections()
+	}
+}

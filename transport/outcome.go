@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+)
+
+// Outcome classifies how one attempt ended. Layers make their decisions on
+// it (retry, breaker, the adaptive gate) and telemetry counts by it.
+type Outcome uint8
+
+// The outcomes, as [Classify] assigns them.
+const (
+	// OK is any response below 400.
+	OK Outcome = iota
+	// RateLimited is a 429: the account's current limit was exceeded.
+	RateLimited
+	// Overloaded is a 503 or 529: the platform, not the account, is full.
+	Overloaded
+	// ServerError is any other 5xx.
+	ServerError
+	// PaymentRequired is a 402: the balance is exhausted. Never retried.
+	PaymentRequired
+	// ClientError is any other 4xx: the caller's bug. Never retried.
+	ClientError
+	// NetworkError is an error other than a timeout or cancellation: the
+	// connection was refused, reset, or closed before a response arrived.
+	NetworkError
+	// Timeout is a deadline that passed: the context's, or a net.Error
+	// whose Timeout method reports true.
+	Timeout
+	// Canceled is a context canceled by the caller.
+	Canceled
+)
+
+var outcomeNames = [...]string{
+	OK:              "ok",
+	RateLimited:     "rate_limited",
+	Overloaded:      "overloaded",
+	ServerError:     "server_error",
+	PaymentRequired: "payment_required",
+	ClientError:     "client_error",
+	NetworkError:    "network_error",
+	Timeout:         "timeout",
+	Canceled:        "canceled",
+}
+
+// String returns the outcome's name in snake case ("rate_limited"), suitable
+// as a metric attribute value.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// ErrNoResponse marks an error after which nothing of a response reached the
+// caller, so the request may safely be sent again (when its body can be
+// replayed). Layers that detect such a failure late, such as keepalive's
+// connection closed while waiting to be scheduled, wrap it; [Classify] reports
+// it as [NetworkError].
+var ErrNoResponse = errors.New("transport: no response was delivered; the request may be retried")
+
+// Classify tells how an attempt ended from what RoundTrip returned. A non-nil
+// err wins over resp. Errors are told apart by their chain, never by message
+// text: [context.Canceled] is [Canceled]; [context.DeadlineExceeded],
+// [os.ErrDeadlineExceeded] and a [net.Error] whose Timeout is true are
+// [Timeout]; anything else is [NetworkError].
+func Classify(resp *http.Response, err error) Outcome {
+	if err != nil {
+		return classifyError(err)
+	}
+	if resp == nil {
+		return NetworkError
+	}
+	return ClassifyStatus(resp.StatusCode)
+}
+
+// ClassifyStatus maps an HTTP status code to its outcome.
+func ClassifyStatus(code int) Outcome {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return RateLimited
+	case code == http.StatusServiceUnavailable || code == 529:
+		return Overloaded
+	case code >= 500:
+		return ServerError
+	case code == http.StatusPaymentRequired:
+		return PaymentRequired
+	case code >= 400:
+		return ClientError
+	default:
+		return OK
+	}
+}
+
+func classifyError(err error) Outcome {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return Timeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return Timeout
+	}
+	return NetworkError
+}
