@@ -1,0 +1,67 @@
+package concurrency
+
+import (
+	"net/http"
+	"time"
+)
+
+// Defaults applied by [New] and [NewLimiter] to a zero [Config].
+const (
+	// DefaultInitialLimit is where an adaptive limit starts: low, as
+	// rate-limited APIs ask new clients to start, and raised within a few
+	// round trips when the server accepts more.
+	DefaultInitialLimit = 4
+	// DefaultMinLimit is the floor of an adaptive limit.
+	DefaultMinLimit = 1
+	// DefaultMaxLimit is the ceiling of an adaptive limit.
+	DefaultMaxLimit = 256
+	// DefaultMaxQueue is how many requests may wait per key.
+	DefaultMaxQueue = 4096
+)
+
+// Config configures a [Gate] and the in-process [Limiter] it uses by
+// default. The zero value is an adaptive gate keyed by host that starts at
+// [DefaultInitialLimit], stays within [DefaultMinLimit] and
+// [DefaultMaxLimit], queues up to [DefaultMaxQueue] requests per key, and
+// bounds a wait only by the request's context.
+type Config struct {
+	// Key maps a request to the key whose limit it counts against. Nil
+	// means the request's host (req.URL.Host). Key by API key, for example,
+	// when several accounts share a host. It must be cheap and must not
+	// read the body.
+	Key func(*http.Request) string
+
+	// Limit, when positive, makes the gate fixed: at most Limit requests
+	// per key in flight, whatever the responses say. Zero means adaptive.
+	Limit int
+
+	// InitialLimit, MinLimit and MaxLimit bound an adaptive limit; zero
+	// means the default. The limit starts at InitialLimit (clamped into
+	// [MinLimit, MaxLimit]) for each new key.
+	InitialLimit int
+	MinLimit     int
+	MaxLimit     int
+
+	// MaxQueue is how many requests may wait per key when its limit is
+	// reached; one more fails at once with [ErrQueueFull]. Zero means
+	// [DefaultMaxQueue]; negative means no queue at all (a request that
+	// finds the key full fails at once).
+	MaxQueue int
+
+	// QueueTimeout bounds how long a request waits for a permit before it
+	// fails with [ErrQueueTimeout]. Zero means no bound other than the
+	// request's context.
+	QueueTimeout time.Duration
+
+	// Limiter, when set, replaces the in-process limiter: admission, the
+	// queue and the limit state are its business (a limit shared by many
+	// processes, for example), and Limit, InitialLimit, MinLimit,
+	// MaxLimit, MaxQueue and QueueTimeout are ignored by the gate. The
+	// gate does not close it.
+	Limiter Limiter
+
+	// OnLimit, when set, is called with the key and the new limit each time
+	// an adaptive limit changes, from the goroutine that released the
+	// permit that changed it, outside any lock. It must not block.
+	OnLimit func(key string, limit int)
+}

@@ -1,0 +1,45 @@
+package concurrency
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrQueueFull is returned (wrapped in a [*QueueError]) when a request finds
+// the gate full and its key's queue already holding [Config].MaxQueue
+// waiting requests. The request was not sent; shed it, or raise MaxQueue.
+var ErrQueueFull = errors.New("concurrency: queue full: the key's MaxQueue waiting requests limit was reached; the request was not sent")
+
+// ErrQueueTimeout is returned (wrapped in a [*QueueError]) when a request
+// waited [Config].QueueTimeout in the queue without being admitted. The
+// request was not sent; shed it, or raise QueueTimeout.
+var ErrQueueTimeout = errors.New("concurrency: queue timeout: the QueueTimeout limit on waiting for a permit was reached; the request was not sent")
+
+// QueueError tells which queue limit shed a request. errors.Is(err,
+// [ErrQueueFull]) or errors.Is(err, [ErrQueueTimeout]) tells the two apart;
+// errors.As gives the numbers.
+type QueueError struct {
+	// Err is [ErrQueueFull] or [ErrQueueTimeout].
+	Err error
+	// Key is the gate key whose queue it was.
+	Key string
+	// MaxQueue is the queue bound in force ([ErrQueueFull]).
+	MaxQueue int
+	// Timeout is the wait bound in force ([ErrQueueTimeout]).
+	Timeout time.Duration
+}
+
+// Error says which limit was hit, for which key.
+func (e *QueueError) Error() string {
+	switch e.Err {
+	case ErrQueueFull:
+		return fmt.Sprintf("concurrency: queue full for key %q: %d requests already waiting (MaxQueue); the request was not sent", e.Key, e.MaxQueue)
+	case ErrQueueTimeout:
+		return fmt.Sprintf("concurrency: queue timeout for key %q: no permit within %v (QueueTimeout); the request was not sent", e.Key, e.Timeout)
+	}
+	return fmt.Sprintf("concurrency: key %q: %v", e.Key, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *QueueError) Unwrap() error { return e.Err }

@@ -1,0 +1,70 @@
+package retry
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// Defaults used for the zero fields of a [Config].
+const (
+	DefaultMaxAttempts      = 4
+	DefaultBaseDelay        = 500 * time.Millisecond
+	DefaultMaxDelay         = 30 * time.Second
+	DefaultMaxRetryAfter    = 60 * time.Second
+	DefaultBudgetRatio      = 0.2
+	DefaultBudgetMinRetries = 10
+	DefaultBudgetWindow     = 10 * time.Second
+)
+
+// Config configures a [Retrier]. The zero value, Config{}, gives the
+// documented defaults for every field.
+type Config struct {
+	// MaxAttempts is the most attempts made for one request, the first
+	// included. Zero means [DefaultMaxAttempts] (4); 1 or a negative value
+	// means no retries.
+	MaxAttempts int
+
+	// BaseDelay and MaxDelay shape the backoff used when the server gives no
+	// hint: the n-th retry (n = 0, 1, ...) waits a random duration in
+	// [0, min(MaxDelay, BaseDelay·2^n)). Zero means [DefaultBaseDelay]
+	// (500ms) and [DefaultMaxDelay] (30s).
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+
+	// MaxRetryAfter is the longest server-requested delay that is obeyed. A
+	// response asking for more is returned to the caller at once, without
+	// sleeping. Zero means [DefaultMaxRetryAfter] (60s).
+	MaxRetryAfter time.Duration
+
+	// BudgetRatio, BudgetMinRetries and BudgetWindow bound the retries made
+	// through one Retrier: within any BudgetWindow, the retries may not exceed
+	// BudgetMinRetries + BudgetRatio × the requests that came in. When the
+	// budget is spent, the last response (or error) is returned as it is.
+	// Zero values mean [DefaultBudgetRatio] (20%), [DefaultBudgetMinRetries]
+	// (10) and [DefaultBudgetWindow] (10s). A negative BudgetRatio disables
+	// the budget; a negative BudgetMinRetries means no floor.
+	BudgetRatio      float64
+	BudgetMinRetries int
+	BudgetWindow     time.Duration
+
+	// MaxReplayBuffer is how many bytes of a request body without GetBody
+	// are buffered so that it can be sent again (see [transport.Replayable]).
+	// A longer body is sent once and never retried. Zero means
+	// [transport.DefaultReplayBuffer]; a negative value buffers nothing.
+	MaxReplayBuffer int64
+
+	// ShouldRetry, when set, replaces [DefaultShouldRetry] as the decision
+	// whether an attempt is worth retrying. It sees the attempt's outcome and
+	// exactly one of its response or error, must not read or close the
+	// response body, and must be safe for concurrent use. Backoff, hints,
+	// MaxAttempts, the budget and the deadline still apply.
+	ShouldRetry func(outcome transport.Outcome, resp *http.Response, err error) bool
+
+	// OnRetry, when set, is called synchronously with each decision taken
+	// after an attempt that ShouldRetry found retryable: whether the request
+	// is retried, and if not, why. It must be fast and safe for concurrent
+	// use, and must not read or close the response body.
+	OnRetry func(Event)
+}

@@ -1,0 +1,46 @@
+package retry
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// DefaultShouldRetry is the retry decision used when [Config.ShouldRetry] is
+// nil. It retries:
+//
+//   - 408, 429, 500, 502, 503, 504 and 529 responses;
+//   - [transport.NetworkError]: the request may not have reached the server,
+//     or no response was delivered (refused, reset, EOF before the headers,
+//     or an error wrapping [transport.ErrNoResponse]).
+//
+// It never retries 402, any other 4xx, other 5xx (501, 505, ...), timeouts,
+// or a cancelled context. An "x-should-retry" response header of "true" or
+// "false" overrides the decision made from the status, as OpenAI's servers
+// intend.
+func DefaultShouldRetry(outcome transport.Outcome, resp *http.Response, err error) bool {
+	if err != nil {
+		return outcome == transport.NetworkError
+	}
+	if resp == nil {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("X-Should-Retry"))) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout,
+		http.StatusTooManyRequests,
+		http.StatusInternalServerError,
+		http.StatusBadGateway,
+		http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout,
+		529:
+		return true
+	}
+	return false
+}

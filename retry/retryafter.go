@@ -1,0 +1,125 @@
+package retry
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseRetryAfter reads the delay a server asks for before the next request.
+//
+// It reads, in this order:
+//
+//   - retry-after-ms: milliseconds, possibly fractional ("1500", "20.5");
+//   - Retry-After as delta-seconds, possibly fractional ("2", "0.5");
+//   - Retry-After as an HTTP-date in any of the three forms [http.ParseTime]
+//     accepts. A date is measured against the response's own Date header
+//     when that parses (so the two clocks' skew cancels out), else against
+//     now. A date in the past gives 0, true.
+//
+// Numbers are plain decimals: no sign, exponent, or surrounding text. An
+// invalid retry-after-ms is ignored in favour of Retry-After. When a header
+// appears more than once, its first value is used. Negative, malformed or
+// overflowing values give 0, false. The result is never negative, and it is
+// not capped: capping is the caller's policy ([Config.MaxRetryAfter]).
+func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if d, ok := parseDecimal(v, time.Millisecond); ok {
+			return d, true
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		return parseDecimal(v, time.Second)
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = date
+	}
+	d := t.Sub(now)
+	if d <= 0 {
+		return 0, true
+	}
+	if d == math.MaxInt64 { // Sub saturates: the date is centuries away
+		return 0, false
+	}
+	return d, true
+}
+
+// parseDecimal parses s, a decimal number of units ("12", "0.25", "3."),
+// into a duration. It accepts nothing else, and rejects values that do not
+// fit in a time.Duration.
+func parseDecimal(s string, unit time.Duration) (time.Duration, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "." {
+		return 0, false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if !dot {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > math.MaxInt64/int64(unit) {
+			return 0, false
+		}
+		return time.Duration(n) * unit, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	ns := f * float64(unit)
+	if !(ns < math.MaxInt64) { // also rejects NaN and Inf
+		return 0, false
+	}
+	return time.Duration(ns), true
+}
+
+// resetHint reads OpenAI's x-ratelimit-reset-requests and
+// x-ratelimit-reset-tokens (Go-style durations such as "1s", "6m0s", "20ms")
+// and returns the longest of those whose matching x-ratelimit-remaining-*
+// header is "0": the time until the exhausted limit resets.
+func resetHint(h http.Header) (time.Duration, bool) {
+	var best time.Duration
+	found := false
+	for _, kind := range [...][2]string{
+		{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
+		{"X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+	} {
+		if strings.TrimSpace(h.Get(kind[0])) != "0" {
+			continue
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(h.Get(kind[1])))
+		if err != nil || d < 0 {
+			continue
+		}
+		if !found || d > best {
+			best, found = d, true
+		}
+	}
+	return best, found
+}
+
+// serverHint is the delay the response asks for: [ParseRetryAfter], or else
+// [resetHint].
+func serverHint(h http.Header, now time.Time) (time.Duration, bool) {
+	if d, ok := ParseRetryAfter(h, now); ok {
+		return d, true
+	}
+	return resetHint(h)
+}

@@ -1,0 +1,230 @@
+package transport_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/iotest"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// trackedBody is a response body that counts its Close calls.
+type trackedBody struct {
+	io.Reader
+	closes atomic.Int32
+}
+
+func (b *trackedBody) Close() error { b.closes.Add(1); return nil }
+
+type hookCalls struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (h *hookCalls) done(err error) {
+	h.mu.Lock()
+	h.errs = append(h.errs, err)
+	h.mu.Unlock()
+}
+
+func (h *hookCalls) only(t *testing.T) error {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.errs) != 1 {
+		t.Fatalf("hook fired %d times, want exactly once", len(h.errs))
+	}
+	return h.errs[0]
+}
+
+func TestOnBodyDoneEOF(t *testing.T) {
+	var h hookCalls
+	inner := &trackedBody{Reader: strings.NewReader("hello")}
+	body := transport.OnBodyDone(inner, h.done)
+	got, err := io.ReadAll(body)
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("ReadAll = %q, %v", got, err)
+	}
+	if err := h.only(t); err != nil {
+		t.Fatalf("hook error = %v, want nil on EOF", err)
+	}
+	body.Close()
+	if err := h.only(t); err != nil { // EOF then Close: still once, still nil
+		t.Fatalf("hook error after Close = %v", err)
+	}
+	if n := inner.closes.Load(); n != 1 {
+		t.Fatalf("inner closed %d times, want 1", n)
+	}
+}
+
+func TestOnBodyDoneDataAndEOFTogether(t *testing.T) {
+	var h hookCalls
+	body := transport.OnBodyDone(io.NopCloser(iotest.DataErrReader(strings.NewReader("abc"))), h.done)
+	buf := make([]byte, 10)
+	n, err := body.Read(buf)
+	if n != 3 || err != io.EOF {
+		t.Fatalf("Read = %d, %v; want 3, EOF", n, err)
+	}
+	if err := h.only(t); err != nil {
+		t.Fatalf("hook error = %v", err)
+	}
+}
+
+func TestOnBodyDoneClose(t *testing.T) {
+	var h hookCalls
+	inner := &trackedBody{Reader: strings.NewReader("hello world")}
+	body := transport.OnBodyDone(inner, h.done)
+	if _, err := body.Read(make([]byte, 2)); err != nil {
+		t.Fatal(err)
+	}
+	body.Close()
+	err := h.only(t)
+	if !errors.Is(err, transport.ErrBodyClosed) {
+		t.Fatalf("hook error = %v, want ErrBodyClosed", err)
+	}
+	if transport.BodyFailed(err) {
+		t.Fatal("an early Close must not count as a failed body")
+	}
+	body.Close()
+	h.only(t)
+}
+
+func TestOnBodyDoneReadError(t *testing.T) {
+	var h hookCalls
+	boom := errors.New("connection reset mid-body")
+	inner := &trackedBody{Reader: io.MultiReader(strings.NewReader("par"), iotest.ErrReader(boom))}
+	body := transport.OnBodyDone(inner, h.done)
+	if _, err := io.ReadAll(body); !errors.Is(err, boom) {
+		t.Fatalf("ReadAll error = %v, want %v", err, boom)
+	}
+	body.Close()
+	err := h.only(t)
+	if !errors.Is(err, boom) || !transport.BodyFailed(err) {
+		t.Fatalf("hook error = %v, want the read error", err)
+	}
+}
+
+func TestOnBodyDoneNilAndNoBody(t *testing.T) {
+	for _, in := range []io.ReadCloser{nil, http.NoBody} {
+		var h hookCalls
+		out := transport.OnBodyDone(in, h.done)
+		if out != http.NoBody {
+			t.Fatalf("OnBodyDone(%v) = %v, want http.NoBody", in, out)
+		}
+		if err := h.only(t); err != nil {
+			t.Fatalf("hook error = %v", err)
+		}
+	}
+}
+
+func TestOnBodyDoneConcurrentReadClose(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		var fired atomic.Int32
+		pr, pw := io.Pipe()
+		body := transport.OnBodyDone(pr, func(error) { fired.Add(1) })
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, body) }()
+		go func() { defer wg.Done(); _, _ = pw.Write([]byte("x")); body.Close() }()
+		wg.Wait()
+		pw.Close()
+		if n := fired.Load(); n != 1 {
+			t.Fatalf("hook fired %d times, want 1", n)
+		}
+	}
+}
+
+type readWriteBody struct {
+	written bytes.Buffer
+}
+
+func (*readWriteBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (*readWriteBody) Close() error             { return nil }
+func (b *readWriteBody) Write(p []byte) (int, error) {
+	return b.written.Write(p)
+}
+
+func TestOnBodyDoneKeepsWriter(t *testing.T) {
+	inner := &readWriteBody{}
+	body := transport.OnBodyDone(inner, func(error) {})
+	w, ok := body.(io.Writer)
+	if !ok {
+		t.Fatal("wrapper of a writable body (101 response) must implement io.Writer")
+	}
+	w.Write([]byte("ping"))
+	if inner.written.String() != "ping" {
+		t.Fatalf("written %q", inner.written.String())
+	}
+	if _, ok := transport.OnBodyDone(io.NopCloser(strings.NewReader("")), func(error) {}).(io.Writer); ok {
+		t.Fatal("wrapper of a read-only body must not claim io.Writer")
+	}
+}
+
+func TestOnBodyDoneReadAllocs(t *testing.T) {
+	body := transport.OnBodyDone(io.NopCloser(zeroReader{}), func(error) {})
+	buf := make([]byte, 512)
+	allocs := testing.AllocsPerRun(1000, func() { _, _ = body.Read(buf) })
+	if allocs != 0 {
+		t.Fatalf("allocations per Read = %v, want 0", allocs)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { return len(p), nil }
+
+func TestDrainAndClose(t *testing.T) {
+	short := &trackedBody{Reader: strings.NewReader("short body")}
+	transport.DrainAndClose(short)
+	if short.closes.Load() != 1 {
+		t.Fatal("short body not closed")
+	}
+	if n, _ := short.Reader.Read(make([]byte, 1)); n != 0 {
+		t.Fatal("short body not drained")
+	}
+
+	// A long body is read only up to the limit, then closed.
+	long := &trackedBody{Reader: io.LimitReader(zeroReader{}, 10*transport.DrainLimit)}
+	transport.DrainAndClose(long)
+	if long.closes.Load() != 1 {
+		t.Fatal("long body not closed")
+	}
+	rest, _ := io.Copy(io.Discard, long.Reader)
+	if rest != 9*transport.DrainLimit {
+		t.Fatalf("drained %d bytes, want exactly DrainLimit", 10*transport.DrainLimit-rest)
+	}
+
+	transport.DrainAndClose(nil)
+	transport.DiscardResponse(nil)
+	resp := &http.Response{Body: &trackedBody{Reader: strings.NewReader("x")}}
+	transport.DiscardResponse(resp)
+	if resp.Body.(*trackedBody).closes.Load() != 1 {
+		t.Fatal("DiscardResponse did not close")
+	}
+}
+
+func BenchmarkOnBodyDoneRead(b *testing.B) {
+	buf := make([]byte, 4096)
+	b.Run("bare", func(b *testing.B) {
+		body := io.NopCloser(zeroReader{})
+		b.ReportAllocs()
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			_, _ = body.Read(buf)
+		}
+	})
+	b.Run("hooked", func(b *testing.B) {
+		body := transport.OnBodyDone(io.NopCloser(zeroReader{}), func(error) {})
+		b.ReportAllocs()
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			_, _ = body.Read(buf)
+		}
+	})
+}
