@@ -34,15 +34,17 @@ func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if v[0] >= '0' && v[0] <= '9' {
+	if v[0] == '.' || v[0] >= '0' && v[0] <= '9' {
 		return parseDecimal(v, time.Second)
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
 		return 0, false
 	}
-	if date, err := http.ParseTime(h.Get("Date")); err == nil {
-		now = date
+	if v := h.Get("Date"); v != "" {
+		if date, err := http.ParseTime(v); err == nil {
+			now = date
+		}
 	}
 	d := t.Sub(now)
 	if d <= 0 {

@@ -1,0 +1,9 @@
+// Package benchmarks holds pacer's benchmarks: the overhead of each layer
+// and of the recommended stack against a bare transport and against the
+// peers (go-retryablehttp, failsafe-go's failsafehttp), and the goodput of
+// each under an API whose concurrency limit changes while it runs.
+//
+// It has no code of its own; run it with go test:
+//
+//	go test -run='^$' -bench=Goodput -benchtime=1x ./benchmarks
+package benchmarks

@@ -1,0 +1,161 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/failsafe-go/failsafe-go/failsafehttp"
+	retryablehttp "github.com/hashicorp/go-retryablehttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/breaker"
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/keepalive"
+	"github.com/pacerhttp/pacer/otel"
+	"github.com/pacerhttp/pacer/retry"
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// overheadRequest and overheadAnswer are a small chat completion request and
+// answer, the shape every contender carries in BenchmarkOverhead.
+var (
+	overheadRequest = []byte(`{"model":"deepseek-chat","messages":[{"role":"user","content":"Say hello."}]}`)
+	overheadAnswer  = []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"deepseek-chat",` +
+		`"choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}`)
+)
+
+// overheadContenders are the transports compared by BenchmarkOverhead, each
+// built over the same base: the bare base, each pacer layer alone, the full
+// stack, and the two peers with a retry policy.
+var overheadContenders = []struct {
+	name string
+	wrap func(base http.RoundTripper) http.RoundTripper
+}{
+	{"bare", func(base http.RoundTripper) http.RoundTripper { return base }},
+	{"retry", func(base http.RoundTripper) http.RoundTripper { return retry.New(retry.Config{}).Wrap(base) }},
+	{"breaker", func(base http.RoundTripper) http.RoundTripper { return breaker.New(breaker.Config{}).Wrap(base) }},
+	{"gate", func(base http.RoundTripper) http.RoundTripper { return concurrency.New(concurrency.Config{}).Wrap(base) }},
+	{"keepalive", func(base http.RoundTripper) http.RoundTripper { return keepalive.New(keepalive.Config{}).Wrap(base) }},
+	{"otel", func(base http.RoundTripper) http.RoundTripper {
+		t := otel.New(otel.Config{})
+		return transport.Chain(base, t.Wrap, t.WrapAttempt)
+	}},
+	{"otel-recording", func(base http.RoundTripper) http.RoundTripper {
+		t := otel.New(otel.Config{
+			TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample())),
+			MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
+		})
+		return transport.Chain(base, t.Wrap, t.WrapAttempt)
+	}},
+	{"pacer", func(base http.RoundTripper) http.RoundTripper { return pacer.New(pacer.Config{Base: base}) }},
+	{"pacer-without-telemetry", func(base http.RoundTripper) http.RoundTripper {
+		return pacer.New(pacer.Config{Base: base, Without: pacer.LayerTelemetry})
+	}},
+	{"go-retryablehttp", func(base http.RoundTripper) http.RoundTripper {
+		c := retryablehttp.NewClient()
+		c.Logger = nil
+		c.HTTPClient = &http.Client{Transport: base}
+		return &retryablehttp.RoundTripper{Client: c}
+	}},
+	{"failsafehttp", func(base http.RoundTripper) http.RoundTripper {
+		return failsafehttp.NewRoundTripper(base, failsafehttp.NewRetryPolicyBuilder().Build())
+	}},
+}
+
+// BenchmarkOverhead measures the cost per request of each contender on the
+// success path, in one run:
+//
+//   - loopback: a real http.Transport to an httptest server on 127.0.0.1,
+//     what a request costs end to end (the network stack dominates);
+//   - memory: a base transport that answers from memory, which takes the
+//     network out so that what remains is the layers' own cost. The
+//     difference between a contender and "bare" here is its overhead.
+//
+// Each request is a POST with a replayable body; each answer is read to EOF
+// and closed.
+func BenchmarkOverhead(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(overheadAnswer)))
+		_, _ = w.Write(overheadAnswer)
+	}))
+	defer srv.Close()
+	loop := http.DefaultTransport.(*http.Transport).Clone()
+	loop.MaxIdleConnsPerHost = 64
+	defer loop.CloseIdleConnections()
+
+	bases := []struct {
+		name string
+		rt   http.RoundTripper
+		url  string
+	}{
+		{"loopback", loop, srv.URL + "/v1/chat/completions"},
+		{"memory", memoryTransport{}, "http://api.example.test/v1/chat/completions"},
+	}
+	for _, base := range bases {
+		b.Run(base.name, func(b *testing.B) {
+			for _, c := range overheadContenders {
+				rt := c.wrap(base.rt)
+				b.Run(c.name, func(b *testing.B) {
+					benchRoundTrips(b, rt, base.url)
+				})
+				if cl, ok := rt.(interface{ Close() error }); ok {
+					_ = cl.Close()
+				}
+			}
+		})
+	}
+}
+
+func benchRoundTrips(b *testing.B, rt http.RoundTripper, url string) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(overheadRequest))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+}
+
+// memoryTransport answers every request with overheadAnswer without any I/O.
+// Like http.Transport it closes the request body and hands out a fresh
+// response, header and body each time.
+type memoryTransport struct{}
+
+func (memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	return &http.Response{
+		Status:        "200 OK",
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(overheadAnswer))}},
+		Body:          io.NopCloser(bytes.NewReader(overheadAnswer)),
+		ContentLength: int64(len(overheadAnswer)),
+		Request:       req,
+	}, nil
+}

@@ -1,0 +1,102 @@
+package breaker
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// Breaker is a set of circuit breakers, one per key (by default the
+// request's host), built on failsafe-go's circuitbreaker. Create it with
+// [New], share it among every client that talks to the same providers, and
+// put it in a stack with [Breaker.Wrap]. It is safe for concurrent use.
+type Breaker struct {
+	cfg Config
+	// now is the clock: time.Now, replaced by tests.
+	now func() time.Time
+
+	mu       sync.RWMutex
+	circuits map[string]*circuit
+}
+
+// New returns a Breaker configured by cfg; see [Config] for the defaults.
+func New(cfg Config) *Breaker {
+	return &Breaker{
+		cfg:      cfg.withDefaults(),
+		now:      time.Now,
+		circuits: make(map[string]*circuit),
+	}
+}
+
+// Wrap returns a transport that sends each request through the circuit of
+// its key and then to base (nil means [http.DefaultTransport]). It is a
+// [transport.Middleware].
+func (b *Breaker) Wrap(base http.RoundTripper) http.RoundTripper {
+	return &roundTripper{b: b, base: transport.Base(base)}
+}
+
+// State returns the most severe state among the Breaker's circuits: [Open]
+// if any key is open, else [HalfOpen] if any is half-open, else [Closed]
+// (also when no request has been seen). It answers "is some provider
+// failing?"; use [Breaker.StateOf] for one key.
+func (b *Breaker) State() State {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	worst := Closed
+	for _, c := range b.circuits {
+		if s := c.state(); s.severity() > worst.severity() {
+			worst = s
+		}
+	}
+	return worst
+}
+
+// StateOf returns the state of the circuit for key, as [Config.Key] names
+// it (by default a host such as "api.deepseek.com"). A key no request has
+// used yet is [Closed].
+func (b *Breaker) StateOf(key string) State {
+	b.mu.RLock()
+	c := b.circuits[key]
+	b.mu.RUnlock()
+	if c == nil {
+		return Closed
+	}
+	return c.state()
+}
+
+// circuit returns the circuit for key, creating it on first use.
+func (b *Breaker) circuit(key string) *circuit {
+	b.mu.RLock()
+	c := b.circuits[key]
+	b.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c = b.circuits[key]; c == nil {
+		c = newCircuit(b, key)
+		b.circuits[key] = c
+	}
+	return c
+}
+
+// verdict maps an attempt's outcome to what it tells the circuit.
+func (b *Breaker) verdict(o transport.Outcome) verdict {
+	switch o {
+	case transport.Overloaded, transport.ServerError, transport.NetworkError, transport.Timeout:
+		return failure
+	case transport.RateLimited:
+		if b.cfg.CountRateLimited {
+			return failure
+		}
+		return success
+	case transport.Canceled:
+		return neutral
+	default:
+		// Below 400, 402 and other 4xx: the server answered.
+		return success
+	}
+}

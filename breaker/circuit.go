@@ -1,0 +1,120 @@
+package breaker
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+)
+
+// never is the open delay handed to failsafe-go: its circuit never leaves the
+// open state on its own, because its clock cannot be injected. The circuit
+// half-opens when the Breaker's clock says Config.Delay has passed (see
+// acquire); everything else (the failure-rate window, the thresholds, the
+// half-open permits) is failsafe-go's.
+const never = time.Duration(math.MaxInt64)
+
+// verdict is what one request's outcome tells a circuit.
+type verdict uint8
+
+const (
+	success verdict = iota
+	failure
+	// neutral says nothing about the server: the caller canceled.
+	neutral
+)
+
+// circuit is the breaker of one key.
+type circuit struct {
+	key string
+	b   *Breaker
+	cb  circuitbreaker.CircuitBreaker[any]
+	// openedAt is when the circuit last opened, by the Breaker's clock; nil
+	// while it is not open, and for the instant between failsafe-go opening
+	// the circuit and its listener storing the time. Only the request that
+	// swaps it back to nil half-opens the circuit.
+	openedAt atomic.Pointer[time.Time]
+}
+
+func newCircuit(b *Breaker, key string) *circuit {
+	c := &circuit{key: key, b: b}
+	cfg := &b.cfg
+	c.cb = circuitbreaker.NewBuilder[any]().
+		WithFailureRateThreshold(cfg.FailureRate, uint(cfg.MinRequests), cfg.Period).
+		WithDelay(never).
+		WithSuccessThreshold(uint(cfg.Probes)).
+		OnStateChanged(c.changed).
+		Build()
+	return c
+}
+
+// changed is failsafe-go's state listener. It runs outside failsafe-go's
+// lock, after the change.
+func (c *circuit) changed(ev circuitbreaker.StateChangedEvent) {
+	from, to := fromFailsafe(ev.OldState), fromFailsafe(ev.NewState)
+	if to == Open {
+		t := c.b.now()
+		c.openedAt.Store(&t)
+	}
+	if hook := c.b.cfg.OnStateChange; hook != nil {
+		hook(c.key, from, to)
+	}
+}
+
+// state returns the circuit's current state.
+func (c *circuit) state() State { return fromFailsafe(c.cb.State()) }
+
+// acquire asks the circuit to admit one request. It half-opens an open
+// circuit whose delay has passed. ok reports whether the request may go;
+// met is the state it met: Closed, or HalfOpen for a probe, whose result
+// must be settled; when refused, Open or HalfOpen (every probe in flight).
+func (c *circuit) acquire() (met State, ok bool) {
+	if p := c.openedAt.Load(); p != nil {
+		if c.b.now().Sub(*p) >= c.b.cfg.Delay && c.openedAt.CompareAndSwap(p, nil) {
+			c.cb.HalfOpen()
+		}
+	}
+	ok = c.cb.TryAcquirePermit()
+	met = c.state()
+	if !ok && met == Closed {
+		// Closed between the two calls: the probes that held the permits
+		// have just succeeded. Report what refused the request.
+		met = HalfOpen
+	}
+	return met, ok
+}
+
+// remaining is how long until an open circuit half-opens.
+func (c *circuit) remaining() time.Duration {
+	p := c.openedAt.Load()
+	if p == nil {
+		if c.state() == Open {
+			return c.b.cfg.Delay
+		}
+		return 0
+	}
+	return max(0, c.b.cfg.Delay-c.b.now().Sub(*p))
+}
+
+// settle reports the verdict of a request admitted by acquire. probe says
+// whether it was admitted half-open (met == HalfOpen).
+//
+// A probe always reports, because failsafe-go frees a half-open permit only
+// when a result is recorded: a probe canceled by its caller proves nothing,
+// so it counts as a failure and the circuit waits another delay. A request
+// admitted closed does not report a neutral verdict, nor anything once the
+// circuit is half-open: it started before the circuit opened and is no
+// probe.
+func (c *circuit) settle(probe bool, v verdict) {
+	if !probe {
+		if v == neutral || c.cb.IsHalfOpen() {
+			return
+		}
+	}
+	if v == success {
+		c.cb.RecordSuccess()
+	} else {
+		c.cb.RecordFailure()
+	}
+}

@@ -1,0 +1,106 @@
+package breaker
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// errNoResponse replaces the (nil, nil) of a base transport that breaks the
+// [http.RoundTripper] contract.
+var errNoResponse = errors.New("breaker: base transport returned neither a response nor an error")
+
+// roundTripper is the transport returned by [Breaker.Wrap].
+//
+// It bends the [http.RoundTripper] rule that a transport should not
+// interpret responses: it reads each status code (and, for a response the
+// circuit has not yet judged, whether its body ends cleanly) to count
+// failures. It never changes a response it returns, except that the body
+// of a response whose status is not a failure is wrapped to learn how it
+// ends.
+type roundTripper struct {
+	b    *Breaker
+	base http.RoundTripper
+}
+
+// RoundTrip sends req through its key's circuit.
+//
+// Closed (or half-open with a probe permit free), req goes to the base
+// transport. A 5xx (a 429 too with [Config.CountRateLimited]), a network
+// error or a timeout counts as a failure at once; any other response is
+// judged when its body ends: reaching EOF or being closed by the caller
+// counts as a success, a read error as a failure. The caller must close the
+// body, as [http.Client] requires, or a half-open probe is never settled. A
+// request canceled by its caller does not count, except as a probe (see
+// [Config.Probes]), where it counts as a failure.
+//
+// Refused (open, or every probe in flight), an Interactive request goes to
+// [Config.Fallback] when one is set; anything else fails at once with an
+// [*OpenError], and req.Body is closed.
+//
+// The state the request met and whether the fallback served it are written
+// to the request's [transport.Record], when it carries one.
+func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	b := t.b
+	c := b.circuit(b.cfg.Key(req))
+	rec := transport.RecordFrom(req.Context())
+	met, ok := c.acquire()
+	if !ok {
+		return t.refuse(req, c, met, rec)
+	}
+	if rec != nil {
+		rec.Update(func(f *transport.Facts) {
+			f.BreakerState = met.String()
+			f.Fallback = false
+		})
+	}
+	probe := met == HalfOpen
+
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		c.settle(probe, b.verdict(transport.Classify(nil, err)))
+		return resp, err
+	}
+	if resp == nil {
+		c.settle(probe, failure)
+		return nil, errNoResponse
+	}
+	if v := b.verdict(transport.ClassifyStatus(resp.StatusCode)); v != success {
+		c.settle(probe, v)
+		return resp, nil
+	}
+	resp.Body = transport.OnBodyDone(resp.Body, func(err error) {
+		v := success
+		if transport.BodyFailed(err) {
+			v = b.verdict(transport.Classify(nil, err))
+		}
+		c.settle(probe, v)
+	})
+	return resp, nil
+}
+
+// refuse handles a request its circuit did not admit.
+func (t *roundTripper) refuse(req *http.Request, c *circuit, st State, rec *transport.Record) (*http.Response, error) {
+	fb := t.b.cfg.Fallback
+	useFallback := fb != nil && transport.PriorityFrom(req.Context()) == transport.Interactive
+	if rec != nil {
+		rec.Update(func(f *transport.Facts) {
+			f.BreakerState = st.String()
+			f.Fallback = useFallback
+		})
+	}
+	if useFallback {
+		return fb.RoundTrip(req)
+	}
+	transport.CloseRequestBody(req)
+	return nil, &OpenError{Key: c.key, State: st, Remaining: c.remaining()}
+}
+
+// CloseIdleConnections forwards to the base transport and the fallback.
+func (t *roundTripper) CloseIdleConnections() {
+	transport.CloseIdleConnections(t.base)
+	if fb := t.b.cfg.Fallback; fb != nil {
+		transport.CloseIdleConnections(fb)
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// printTable prints the summary of every contender's run.
+func printTable(out *terminal, cs []*contender, requests int) {
+	out.printf("%-17s %9s %9s %7s %14s %9s %9s\n", "client", "success", "attempts", "429s", "goodput/ideal", "p50", "p99")
+	for _, c := range cs {
+		s := c.summary
+		cnt := c.counter.Stats()
+		success := "-"
+		if s.Done > 0 {
+			success = fmt.Sprintf("%.1f%%", 100*float64(s.OK)/float64(requests))
+		}
+		ratio := "-"
+		if r, ok := goodputRatio(c); ok {
+			ratio = fmt.Sprintf("%.2f", r)
+		}
+		out.printf("%-17s %9s %9d %7d %14s %9s %9s\n", c.name, success, cnt.Attempts, cnt.RateLimited, ratio, ms(s.P50), ms(s.P99))
+	}
+	out.printf("\nsuccess: requests answered 200 with a complete body, out of %d. attempts and 429s: counted on the wire,\n"+
+		"retries included. goodput/ideal: successful requests per second against what the server's limit allows\n"+
+		"(limit / service time, integrated over the run). p50/p99: latency of the successful requests, waits included.\n", requests)
+	for _, c := range cs {
+		if len(c.summary.Failures) == 0 {
+			continue
+		}
+		out.printf("%s failures: %s\n", c.name, failures(c.summary.Failures))
+	}
+}
+
+// goodputRatio is the contender's successful requests against the ideal
+// (see idealRequests); false when the ideal is unknown (a real endpoint).
+func goodputRatio(c *contender) (float64, bool) {
+	if c.server == nil {
+		return 0, false
+	}
+	from := c.run.StartedAt().Sub(c.started)
+	ideal := idealRequests(demoConfig(0), from, from+c.summary.Elapsed)
+	if ideal <= 0 {
+		return 0, false
+	}
+	return float64(c.summary.OK) / ideal, true
+}
+
+// chartSubtitle sums up the pacer contender's run under the chart.
+func chartSubtitle(c *contender, requests int) string {
+	s := c.summary
+	cnt := c.counter.Stats()
+	share := 0.0
+	if cnt.Attempts > 0 {
+		share = 100 * float64(cnt.RateLimited) / float64(cnt.Attempts)
+	}
+	sub := fmt.Sprintf("pacer: %d of %d requests succeeded in %.1fs; 429s %.1f%% of %d attempts", s.OK, requests, s.Elapsed.Seconds(), share, cnt.Attempts)
+	if r, ok := goodputRatio(c); ok {
+		sub += fmt.Sprintf("; goodput %.2f of ideal", r)
+	}
+	return sub
+}
+
+func failures(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	if d < 10*time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// terminal writes the command's output. On an interactive terminal live
+// progress is a block of lines redrawn in place (carriage return and cursor
+// up); elsewhere (a pipe, a file, a test) it is a plain line per client every
+// few seconds, so logs stay readable.
+type terminal struct {
+	w           io.Writer
+	interactive bool
+
+	mu    sync.Mutex
+	drawn int // lines of the live block on screen
+}
+
+func newTerminal(w io.Writer) *terminal {
+	t := &terminal{w: w}
+	if f, ok := w.(*os.File); ok && os.Getenv("TERM") != "dumb" {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			t.interactive = true
+		}
+	}
+	return t
+}
+
+// printf writes a line of ordinary output.
+func (t *terminal) printf(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.w, format, args...)
+}
+
+// interval is how often live progress is redrawn.
+func (t *terminal) interval() time.Duration {
+	if t.interactive {
+		return 100 * time.Millisecond
+	}
+	return 2 * time.Second
+}
+
+// live redraws the progress block (interactive) or prints it (otherwise).
+func (t *terminal) live(lines []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.interactive {
+		for _, l := range lines {
+			fmt.Fprintln(t.w, strings.TrimRight(l, " "))
+		}
+		return
+	}
+	var b strings.Builder
+	if t.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", t.drawn)
+	}
+	for _, l := range lines {
+		b.WriteString("\r\x1b[2K")
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	t.drawn = len(lines)
+	io.WriteString(t.w, b.String())
+}
+
+// endLive leaves the last drawn block on screen and starts ordinary output
+// below it.
+func (t *terminal) endLive() {
+	t.mu.Lock()
+	t.drawn = 0
+	t.mu.Unlock()
+}
+
+// bar renders done out of total as a fixed-width bar.
+func bar(done, total int64, width int) string {
+	if total <= 0 {
+		total = 1
+	}
+	n := int(done * int64(width) / total)
+	n = max(0, min(n, width))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}

@@ -1,0 +1,274 @@
+package concurrency
+
+import "time"
+
+// adaptive is the limit-learning state of one key: a state machine fed by
+// the in-process limiter under the key's lock, with time passed in. The
+// package documentation explains the algorithm; the names here follow it.
+//
+// Every admitted request carries two numbers from its admission: its level
+// x (requests in flight for the key, itself included) and the epoch (how
+// many decreases had happened). A 429 from an earlier epoch belongs to a
+// burst already answered and is ignored, so one burst is one signal.
+type adaptive struct {
+	min, max int
+
+	// limit is the current limit.
+	limit int
+	// safe is the highest level admitted without a 429 coming back within
+	// the probe gap: levels up to it are admitted freely, one above it
+	// only as a paced probe.
+	safe int
+	// ceiling is the highest level believed to fit: the level below the
+	// last counted 429. Zero means none is known and the limit climbs.
+	ceiling int
+	// epoch counts decreases.
+	epoch uint64
+	// best is the highest level of a success admitted since the last
+	// drop (in epoch since or later).
+	best  int
+	since uint64
+	// suspect is set by a 429 at or below best, which may be the server
+	// still counting a request that just ended for us (a race that a
+	// request sent the instant a permit came back can lose), or the first
+	// sign of a drop. Each such 429 gives up one permit tentatively
+	// (tentative counts them). A success admitted after suspectAt (the
+	// admission count when suspicion began) refutes it and gives them
+	// back; 429s for most of the requests admitted after suspectAt
+	// (confirm of admits-suspectAt) confirm a drop.
+	suspect           bool
+	tentative         int
+	confirm           int
+	admits, suspectAt uint64
+
+	// probeLevel and probeAt are the level and time of the last admission
+	// above safe; zero when none is pending.
+	probeLevel int
+	probeAt    time.Time
+
+	// credit counts saturated successes while the limit sits at the
+	// ceiling; at hold round trips' worth (hold·limit) the next probe
+	// starts. hold doubles (up to maxHold) while probes keep failing at
+	// the same level, and drops back to minHold when one succeeds.
+	credit                 int
+	hold, minHold, maxHold int
+	// probeFrom is the ceiling a probe started from, 0 when not probing.
+	probeFrom int
+
+	// rejectRTT is a moving average of how long a 429 takes to come back;
+	// fastest is the shortest latency of any response. They set the gap
+	// between probes.
+	rejectRTT, fastest time.Duration
+}
+
+const (
+	defaultMinHold = 1
+	defaultMaxHold = 4
+	// defaultGap is the probe gap before any response has been timed.
+	defaultGap = time.Millisecond
+	// minGap keeps the probe gap above the noise of the scheduler.
+	minGap = 200 * time.Microsecond
+)
+
+func newAdaptive(initial, min, max int) adaptive {
+	l := clamp(initial, min, max)
+	return adaptive{
+		min:     min,
+		max:     max,
+		limit:   l,
+		safe:    l,
+		hold:    defaultMinHold,
+		minHold: defaultMinHold,
+		maxHold: defaultMaxHold,
+	}
+}
+
+func clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+// gap is how long a probe must go without a 429 before the next level is
+// tried: twice the time a 429 takes to come back, so that one probe is in
+// doubt at a time and an overshoot costs one 429.
+func (a *adaptive) gap() time.Duration {
+	var g time.Duration
+	switch {
+	case a.rejectRTT > 0:
+		g = 2 * a.rejectRTT
+	case a.fastest > 0:
+		g = a.fastest / 4
+	default:
+		g = defaultGap
+	}
+	return max(g, minGap)
+}
+
+// probeWait reports how long to wait before a request may be admitted at
+// level x (x ≤ limit, x > safe); zero means now. A pending probe that
+// survived the gap makes its level safe.
+func (a *adaptive) probeWait(x int, now time.Time) time.Duration {
+	if a.probeLevel > 0 {
+		if d := a.probeAt.Add(a.gap()).Sub(now); d > 0 {
+			return d
+		}
+		a.safe = max(a.safe, a.probeLevel)
+		a.probeLevel = 0
+		if x <= a.safe {
+			return 0
+		}
+	}
+	return 0
+}
+
+// admitted records an admission at level x at now, a probe when x is above
+// safe.
+func (a *adaptive) admitted(x int, now time.Time) {
+	if x > a.safe {
+		a.probeLevel, a.probeAt = x, now
+	}
+}
+
+// timed learns response latencies, which set the probe gap.
+func (a *adaptive) timed(limited bool, latency time.Duration) {
+	if latency <= 0 {
+		return
+	}
+	if a.fastest == 0 || latency < a.fastest {
+		a.fastest = latency
+	}
+	if limited {
+		if a.rejectRTT == 0 {
+			a.rejectRTT = latency
+		} else {
+			a.rejectRTT += (latency - a.rejectRTT) / 4
+		}
+	}
+}
+
+// success learns from a successful request admitted at level x in epoch
+// ep. saturated reports whether the key was saturated when it ended (in
+// flight at the limit, or requests queued). It reports whether the limit
+// changed.
+func (a *adaptive) success(x int, ep, seq uint64, saturated bool) bool {
+	if ep >= a.since {
+		a.best = max(a.best, x)
+	}
+	changed := false
+	if a.suspect && seq > a.suspectAt {
+		// Admitted after the suspicious 429 and served: no drop.
+		a.suspect = false
+		if a.tentative > 0 {
+			a.limit = min(a.limit+a.tentative, a.max)
+			a.tentative = 0
+			changed = true
+		}
+	}
+	if ep != a.epoch || a.suspect {
+		// Sent before the last decrease, it proves nothing about the
+		// limit now in force; and nothing grows while a drop is
+		// suspected.
+		return changed
+	}
+	a.safe = max(a.safe, x)
+	if !saturated {
+		return changed
+	}
+	if a.ceiling == 0 || a.limit < a.ceiling {
+		return a.raise() || changed
+	}
+	// At the ceiling: sit for hold round trips, then probe one above it.
+	a.credit++
+	if a.credit < a.hold*a.limit {
+		return changed
+	}
+	a.credit = 0
+	a.probeFrom = a.ceiling
+	a.ceiling = 0
+	return a.raise() || changed
+}
+
+// raise adds one to the limit (slow start: one per saturated success
+// doubles it every round trip), up to the ceiling, max, and twice the safe
+// level. Levels above the safe one are admitted one probe gap apart.
+func (a *adaptive) raise() bool {
+	top := min(a.max, 2*a.safe+1)
+	if a.ceiling > 0 {
+		top = min(top, a.ceiling)
+	}
+	if a.limit >= top {
+		return false
+	}
+	a.limit++
+	return true
+}
+
+// rateLimited learns from a 429 for a request admitted at level x in epoch
+// ep, and reports whether the limit changed.
+func (a *adaptive) rateLimited(x int, ep, seq uint64) bool {
+	if ep != a.epoch {
+		return false
+	}
+	old := a.limit
+	if x <= a.best {
+		// A level that succeeded since the last drop fails.
+		a.credit = 0
+		if !a.suspect {
+			a.suspect, a.suspectAt, a.confirm, a.tentative = true, a.admits, 0, 0
+		} else if seq > a.suspectAt {
+			a.confirm++
+		}
+		if a.confirm < 2 || uint64(2*a.confirm) <= a.admits-a.suspectAt {
+			// Not (yet) a drop: give up this permit until a success
+			// says otherwise, so that a drop cannot become a storm.
+			if a.limit > a.min {
+				a.limit--
+				a.tentative++
+			}
+			return a.limit != old
+		}
+	}
+	a.epoch++
+	a.credit = 0
+	a.suspect, a.tentative = false, 0
+	switch {
+	case x <= a.best:
+		// 429s for most requests admitted since the first: the
+		// server's limit dropped. Halve, and let the climb find the
+		// new level.
+		a.limit = clamp(x/2, a.min, a.max)
+		a.hold = a.minHold
+		a.best = 0
+		a.since = a.epoch
+	default:
+		// Above every level that succeeded: an overshoot, the limit is
+		// just below x.
+		a.limit = clamp(x-1, a.min, a.max)
+		if a.probeFrom > 0 && x-1 <= a.probeFrom {
+			a.hold = min(2*a.hold, a.maxHold)
+		} else {
+			a.hold = a.minHold
+		}
+	}
+	a.probeFrom = 0
+	a.ceiling = max(x-1, a.min)
+	a.safe = a.limit
+	a.probeLevel = 0
+	return a.limit != old
+}
+
+// busy learns from a sign that the platform is full (the request waited to
+// be scheduled, or a 503): no increase now, and no probing above the
+// current limit until a round trip without such a sign.
+func (a *adaptive) busy() {
+	a.credit = 0
+	if a.ceiling == 0 || a.ceiling > a.limit {
+		a.ceiling = a.limit
+	}
+	a.probeFrom = 0
+}

@@ -1,0 +1,90 @@
+package concurrency_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// server is a loopback server that counts the requests it is serving and
+// remembers the peak.
+type server struct {
+	*httptest.Server
+	active, peak atomic.Int64
+	delay        time.Duration
+	status       func(r *http.Request) int // nil: 200
+}
+
+func newServer(t *testing.T, delay time.Duration) *server {
+	s := &server{delay: delay}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := s.active.Add(1)
+		for {
+			p := s.peak.Load()
+			if n <= p || s.peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		defer s.active.Add(-1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		code := http.StatusOK
+		if s.status != nil {
+			code = s.status(r)
+		}
+		if s.delay > 0 {
+			select {
+			case <-time.After(s.delay):
+			case <-r.Context().Done():
+			}
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, strings.Repeat("x", 512))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// countingBody counts Close calls on a request body.
+type countingBody struct {
+	io.Reader
+	closes atomic.Int32
+}
+
+func (b *countingBody) Close() error {
+	b.closes.Add(1)
+	return nil
+}
+
+// fakeTransport answers from a function, with no network.
+type fakeTransport func(*http.Request) (*http.Response, error)
+
+func (f fakeTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func okResponse(r *http.Request, code int) *http.Response {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: code,
+		Header:     http.Header{},
+		Body:       io.NopCloser(strings.NewReader("body")),
+		Request:    r,
+	}
+}
+
+// waitFor polls cond until it holds; tests use it to reach a state (a
+// request queued), never to assert a duration.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 5000; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}

@@ -1,0 +1,300 @@
+package concurrency
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// NewLimiter returns the in-process [Limiter] that [New] uses when
+// [Config].Limiter is nil: fixed when cfg.Limit is positive, adaptive
+// otherwise (see the package documentation), with a FIFO queue per key and
+// priority bounded by cfg.MaxQueue and cfg.QueueTimeout. It reads Limit,
+// InitialLimit, MinLimit, MaxLimit, MaxQueue, QueueTimeout and OnLimit, and
+// ignores the rest of cfg. It is safe for concurrent use; an uncontended
+// Acquire and Release neither block nor allocate. Keys are kept for the
+// life of the limiter, so key by something with few values (hosts, API
+// keys).
+//
+// A shared limiter can use one as its fallback when its store is
+// unreachable.
+func NewLimiter(cfg Config) Limiter {
+	return newLocal(cfg)
+}
+
+type localLimiter struct {
+	fixed           int
+	initial, lo, hi int
+	maxQueue        int
+	queueTimeout    time.Duration
+	onLimit         func(key string, limit int)
+	keys            sync.Map // string -> *keyState
+	create          sync.Mutex
+	last            atomic.Pointer[keyState] // the key used last: most gates see one
+
+	// now and afterFunc are the clock, replaced by tests.
+	now       func() time.Time
+	afterFunc func(d time.Duration, f func())
+}
+
+func newLocal(cfg Config) *localLimiter {
+	l := &localLimiter{
+		fixed:        max(cfg.Limit, 0),
+		lo:           cfg.MinLimit,
+		hi:           cfg.MaxLimit,
+		initial:      cfg.InitialLimit,
+		maxQueue:     cfg.MaxQueue,
+		queueTimeout: max(cfg.QueueTimeout, 0),
+		onLimit:      cfg.OnLimit,
+		now:          time.Now,
+		afterFunc:    func(d time.Duration, f func()) { time.AfterFunc(d, f) },
+	}
+	if l.lo <= 0 {
+		l.lo = DefaultMinLimit
+	}
+	if l.hi <= 0 {
+		l.hi = DefaultMaxLimit
+	}
+	if l.hi < l.lo {
+		l.hi = l.lo
+	}
+	if l.initial <= 0 {
+		l.initial = DefaultInitialLimit
+	}
+	if l.maxQueue == 0 {
+		l.maxQueue = DefaultMaxQueue
+	}
+	return l
+}
+
+// keyState is the state of one key. Everything in it is guarded by mu.
+type keyState struct {
+	mu       sync.Mutex
+	l        *localLimiter
+	key      string
+	inFlight int
+	queued   int
+	queue    [2]waitList // by priority: Interactive, Background
+	alg      adaptive    // alg.limit is the limit, also in fixed mode
+	fixed    bool
+	kicking  bool         // a timer will call handOff when the probe gap ends
+	free     *localPermit // permits to reuse
+}
+
+// localPermit is a permit of the in-process limiter. Permits are reused
+// through the key's free list: the gate releases each exactly once.
+type localPermit struct {
+	ks    *keyState
+	next  *localPermit // in the free list
+	level int          // in flight at admission, itself included
+	epoch uint64       // the key's decrease count at admission
+	seq   uint64       // the key's admission count, this one included
+}
+
+func (l *localLimiter) state(key string) *keyState {
+	if ks := l.last.Load(); ks != nil && ks.key == key {
+		return ks
+	}
+	if v, ok := l.keys.Load(key); ok {
+		ks := v.(*keyState)
+		l.last.Store(ks)
+		return ks
+	}
+	l.create.Lock()
+	defer l.create.Unlock()
+	if v, ok := l.keys.Load(key); ok {
+		return v.(*keyState)
+	}
+	ks := &keyState{l: l, key: key}
+	if l.fixed > 0 {
+		ks.fixed = true
+		ks.alg = newAdaptive(l.fixed, l.fixed, l.fixed)
+	} else {
+		ks.alg = newAdaptive(l.initial, l.lo, l.hi)
+	}
+	l.keys.Store(key, ks)
+	l.last.Store(ks)
+	return ks
+}
+
+// Acquire implements [Limiter].
+func (l *localLimiter) Acquire(ctx context.Context, key string, p transport.Priority) (Permit, error) {
+	ks := l.state(key)
+	ks.mu.Lock()
+	if ks.queued == 0 && ks.inFlight < ks.alg.limit && (ks.inFlight < ks.alg.safe || ks.probeNow()) {
+		pm := ks.admit()
+		ks.mu.Unlock()
+		return pm, nil
+	}
+	return ks.wait(ctx, p)
+}
+
+// probeNow reports whether one request above the safe level may be
+// admitted now; when not, it arms a timer that retries the queue when the
+// probe gap ends. Called with mu held.
+func (ks *keyState) probeNow() bool {
+	now := ks.l.now()
+	d := ks.alg.probeWait(ks.inFlight+1, now)
+	if d <= 0 {
+		return true
+	}
+	if !ks.kicking {
+		ks.kicking = true
+		ks.l.afterFunc(d, ks.kick)
+	}
+	return false
+}
+
+// kick admits queued requests when a probe gap ends.
+func (ks *keyState) kick() {
+	ks.mu.Lock()
+	ks.kicking = false
+	ks.handOff()
+	ks.mu.Unlock()
+}
+
+// admit takes a permit for one more request. Called with mu held.
+func (ks *keyState) admit() *localPermit {
+	ks.inFlight++
+	ks.alg.admits++
+	if ks.inFlight > ks.alg.safe {
+		ks.alg.admitted(ks.inFlight, ks.l.now())
+	}
+	pm := ks.free
+	if pm != nil {
+		ks.free = pm.next
+	} else {
+		pm = &localPermit{ks: ks}
+	}
+	pm.next, pm.level, pm.epoch, pm.seq = nil, ks.inFlight, ks.alg.epoch, ks.alg.admits
+	return pm
+}
+
+// wait queues the caller until a releasing goroutine hands it a permit.
+// Called with mu held; returns with it released.
+func (ks *keyState) wait(ctx context.Context, p transport.Priority) (Permit, error) {
+	if err := ctx.Err(); err != nil {
+		ks.mu.Unlock()
+		return nil, err
+	}
+	if ks.l.maxQueue < 0 || ks.queued >= ks.l.maxQueue {
+		ks.mu.Unlock()
+		return nil, &QueueError{Err: ErrQueueFull, Key: ks.key, MaxQueue: max(ks.l.maxQueue, 0)}
+	}
+	q := &ks.queue[0]
+	if p != transport.Interactive {
+		q = &ks.queue[1]
+	}
+	w := &waiter{ready: make(chan struct{})}
+	q.push(w)
+	ks.queued++
+	ks.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if ks.l.queueTimeout > 0 {
+		t := time.NewTimer(ks.l.queueTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var err error
+	select {
+	case <-w.ready:
+		return w.permit, nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-timeout:
+		err = &QueueError{Err: ErrQueueTimeout, Key: ks.key, Timeout: ks.l.queueTimeout}
+	}
+	ks.mu.Lock()
+	if pm := w.permit; pm != nil {
+		// Admitted while giving up: pass the permit on, as if never taken.
+		ks.mu.Unlock()
+		pm.quiet()
+		return nil, err
+	}
+	q.remove(w)
+	ks.queued--
+	ks.mu.Unlock()
+	return nil, err
+}
+
+// handOff admits queued requests while there is room, Interactive first.
+// Called with mu held.
+func (ks *keyState) handOff() {
+	for ks.queued > 0 && ks.inFlight < ks.alg.limit {
+		if ks.inFlight >= ks.alg.safe && !ks.probeNow() {
+			return
+		}
+		w := ks.queue[0].pop()
+		if w == nil {
+			w = ks.queue[1].pop()
+		}
+		ks.queued--
+		w.permit = ks.admit()
+		close(w.ready)
+	}
+}
+
+// Release implements [Permit]: it learns from fb, returns the permit and
+// admits whoever may go now.
+func (pm *localPermit) Release(fb Feedback) {
+	ks := pm.ks
+	ks.mu.Lock()
+	changed := false
+	if !ks.fixed {
+		changed = ks.learn(fb, pm)
+	}
+	pm.next, ks.free = ks.free, pm
+	ks.inFlight--
+	ks.handOff()
+	limit := ks.alg.limit
+	ks.mu.Unlock()
+	if changed && ks.l.onLimit != nil {
+		ks.l.onLimit(ks.key, limit)
+	}
+}
+
+// learn feeds fb to the adaptive state. Called with mu held, before the
+// permit is counted out.
+func (ks *keyState) learn(fb Feedback, pm *localPermit) bool {
+	ks.alg.timed(fb.Outcome == transport.RateLimited, fb.Latency)
+	switch fb.Outcome {
+	case transport.RateLimited:
+		return ks.alg.rateLimited(pm.level, pm.epoch, pm.seq)
+	case transport.OK:
+		if fb.ScheduleWait > 0 {
+			ks.alg.busy()
+			return false
+		}
+		saturated := ks.queued > 0 || ks.inFlight >= ks.alg.limit
+		return ks.alg.success(pm.level, pm.epoch, pm.seq, saturated)
+	case transport.Overloaded:
+		ks.alg.busy()
+	}
+	return false
+}
+
+// quiet returns a permit without learning anything from it.
+func (pm *localPermit) quiet() {
+	ks := pm.ks
+	ks.mu.Lock()
+	pm.next, ks.free = ks.free, pm
+	ks.inFlight--
+	ks.handOff()
+	ks.mu.Unlock()
+}
+
+// Each implements [Limiter].
+func (l *localLimiter) Each(fn func(key string, s KeyStats)) {
+	l.keys.Range(func(k, v any) bool {
+		ks := v.(*keyState)
+		ks.mu.Lock()
+		s := KeyStats{Limit: ks.alg.limit, InFlight: ks.inFlight, Queued: ks.queued}
+		ks.mu.Unlock()
+		fn(k.(string), s)
+		return true
+	})
+}

@@ -1,0 +1,346 @@
+package pacer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/internal/loadgen"
+	"github.com/pacerhttp/pacer/llmtest"
+)
+
+// cancelAt says when a fault row cancels the request's context.
+type cancelAt int
+
+const (
+	noCancel    cancelAt = iota
+	whileQueued          // while the request waits in the gate's queue
+	inBackoff            // while the retry layer sleeps between attempts
+	midStream            // after the answer started (stream), or while the server holds it (JSON)
+)
+
+// faultRow is one fault, the outcome the full default stack must give, and
+// what must hold afterwards.
+type faultRow struct {
+	fault string // what goes wrong
+	want  string // the documented outcome
+
+	server  func(cfg *llmtest.Config, stream bool) // changes to the row's fake API
+	script  []llmtest.Behavior                     // what the next requests get
+	timeout time.Duration                          // a deadline on the request's context
+	cancel  cancelAt
+
+	status   int   // the status of the response RoundTrip returns; 0: an error
+	err      error // the error RoundTrip returns must match it (errors.Is)
+	attempts int64 // attempts that reached the base transport
+	bodyErr  error // reading the returned body must fail with it; nil: a complete answer
+	badBody  bool  // the body ends cleanly but is not a complete answer
+}
+
+var faultRows = []faultRow{
+	{
+		fault: "429 storm: three 429s, then service", want: "200 after 4 attempts (Retry-After honoured)",
+		script: []llmtest.Behavior{llmtest.RateLimit, llmtest.RateLimit, llmtest.RateLimit},
+		status: 200, attempts: 4,
+	},
+	{
+		fault: "429 storm longer than MaxAttempts", want: "the last real 429, body intact, after 4 attempts",
+		script: []llmtest.Behavior{llmtest.RateLimit, llmtest.RateLimit, llmtest.RateLimit, llmtest.RateLimit, llmtest.RateLimit},
+		status: 429, attempts: 4,
+	},
+	{
+		fault: "503 window: two 503s, then service", want: "200 after 3 attempts",
+		script: []llmtest.Behavior{llmtest.Overload, llmtest.Overload},
+		status: 200, attempts: 3,
+	},
+	{
+		fault: "402 payment required", want: "the 402 after exactly 1 attempt, never retried",
+		script: []llmtest.Behavior{llmtest.PaymentRequired},
+		status: 402, attempts: 1,
+	},
+	{
+		fault: "connection reset before headers", want: "200 after 2 attempts",
+		script: []llmtest.Behavior{llmtest.ResetBeforeHeaders},
+		status: 200, attempts: 2,
+	},
+	{
+		fault: "connection cut mid-body", want: "200 returned, then reading the body fails with io.ErrUnexpectedEOF; not retried",
+		script: []llmtest.Behavior{llmtest.CutMidBody},
+		status: 200, attempts: 1, bodyErr: io.ErrUnexpectedEOF,
+	},
+	{
+		fault: "connection closed while waiting to be scheduled", want: "200 after 2 attempts (keepalive.ErrClosedWhileWaiting retried)",
+		server: func(cfg *llmtest.Config, _ bool) { cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: 2 * time.Millisecond} },
+		script: []llmtest.Behavior{llmtest.WaitThenClose},
+		status: 200, attempts: 2,
+	},
+	{
+		fault: "keep-alives while waiting, then the answer", want: "200 after 1 attempt, keep-alives hidden",
+		server: func(cfg *llmtest.Config, _ bool) { cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: time.Millisecond} },
+		script: []llmtest.Behavior{llmtest.WaitThenAnswer},
+		status: 200, attempts: 1,
+	},
+	{
+		fault: "slow headers past the request's deadline", want: "context.DeadlineExceeded after 1 attempt; a timeout is not retried",
+		server:  func(cfg *llmtest.Config, _ bool) { cfg.Faults.SlowHeadersDelay = 500 * time.Millisecond },
+		script:  []llmtest.Behavior{llmtest.SlowHeaders},
+		timeout: 50 * time.Millisecond,
+		err:     context.DeadlineExceeded, attempts: 1,
+	},
+	{
+		fault: "truncated JSON with a clean end of body", want: "200 delivered as sent; the caller's decoder reports the truncation",
+		script: []llmtest.Behavior{llmtest.TruncatedJSON},
+		status: 200, attempts: 1, badBody: true,
+	},
+	{
+		fault: "context cancelled while queued in the gate", want: "context.Canceled; the request never reached the server",
+		cancel: whileQueued,
+		err:    context.Canceled, attempts: concurrency.DefaultInitialLimit,
+	},
+	{
+		fault: "context cancelled in backoff", want: "context.Canceled at once, after 1 attempt",
+		server: func(cfg *llmtest.Config, _ bool) {
+			cfg.RetryAfter, cfg.RetryAfterDelay = llmtest.RetryAfterSeconds, 30*time.Second
+		},
+		script: []llmtest.Behavior{llmtest.RateLimit},
+		cancel: inBackoff,
+		err:    context.Canceled, attempts: 1,
+	},
+	{
+		fault: "context cancelled mid-stream", want: "stream: reading fails with context.Canceled; JSON: context.Canceled while the server holds the answer",
+		server: func(cfg *llmtest.Config, stream bool) {
+			if stream {
+				cfg.ServiceTime, cfg.StreamChunks = 2*time.Second, 8
+			} else {
+				cfg.Wait = llmtest.Wait{Share: 1, Duration: 5 * time.Second, Interval: 5 * time.Millisecond}
+			}
+		},
+		cancel: midStream,
+		err:    context.Canceled, attempts: 1,
+	},
+}
+
+// TestFaultMatrix sends one request through the full default stack
+// (pacer.Config{} with a counting base) for every fault, streaming and not,
+// and checks the outcome; then that no goroutine is left, the gate holds no
+// permit and queues nothing, and every response body the base handed out was
+// closed.
+func TestFaultMatrix(t *testing.T) {
+	for _, row := range faultRows {
+		for _, stream := range []bool{false, true} {
+			mode := "json"
+			if stream {
+				mode = "stream"
+			}
+			t.Run(row.fault+"/"+mode, func(t *testing.T) {
+				runFault(t, row, stream)
+			})
+		}
+	}
+}
+
+func runFault(t *testing.T, row faultRow, stream bool) {
+	t.Logf("want: %s", row.want)
+	cfg := llmtest.Config{
+		ServiceTime:     5 * time.Millisecond,
+		RetryAfter:      llmtest.RetryAfterMillis,
+		RetryAfterDelay: time.Millisecond,
+		Seed:            1,
+	}
+	if row.server != nil {
+		row.server(&cfg, stream)
+	}
+	srv := llmtest.NewServer(cfg)
+	counter := &loadgen.Counter{Base: http.DefaultTransport.(*http.Transport).Clone()}
+	st := pacer.NewStack(pacer.Config{Base: counter})
+	client := st.Client()
+	defer func() {
+		st.CloseIdleConnections()
+		srv.Close()
+		_ = st.Close()
+		checkAfter(t, st, counter)
+		goleak.VerifyNone(t)
+	}()
+	srv.Script(row.script...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if row.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, row.timeout)
+		defer cancel()
+	}
+
+	var held []*http.Response
+	switch row.cancel {
+	case whileQueued:
+		// Fill the gate: its initial limit of responses, bodies unread.
+		for range concurrency.DefaultInitialLimit {
+			resp, err := chat(context.Background(), client, srv.URL(), stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, resp)
+		}
+		go func() {
+			waitFor(func() bool { _, _, q := gateCounts(st); return q == 1 })
+			cancel()
+		}()
+	case inBackoff:
+		go func() {
+			waitFor(func() bool { return srv.Stats().RateLimited == 1 && counter.Stats().Closed == 1 })
+			cancel()
+		}()
+	case midStream:
+		if !stream {
+			go func() {
+				waitFor(func() bool { return srv.Stats().InFlight == 1 })
+				time.Sleep(20 * time.Millisecond) // a few keep-alives
+				cancel()
+			}()
+		}
+	}
+
+	resp, err := chat(ctx, client, srv.URL(), stream)
+	for _, h := range held {
+		if err := readAnswer(h, stream); err != nil {
+			t.Errorf("held response: %v", err)
+		}
+		h.Body.Close()
+	}
+	if attempts := counter.Stats().Attempts; attempts != row.attempts {
+		t.Errorf("attempts at the base: %d, want %d", attempts, row.attempts)
+	}
+	if row.status == 0 && (row.cancel != midStream || !stream) {
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("got %d, want an error matching %v", resp.StatusCode, row.err)
+		}
+		if !errors.Is(err, row.err) {
+			t.Fatalf("error %v, want one matching %v", err, row.err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("error %v, want status %d", err, row.status)
+	}
+	defer resp.Body.Close()
+	if row.cancel == midStream {
+		// Read the first event, then cancel.
+		br := bufio.NewReader(resp.Body)
+		if _, err := br.ReadString('\n'); err != nil {
+			t.Fatalf("first line: %v", err)
+		}
+		cancel()
+		_, err := io.Copy(io.Discard, br)
+		if !errors.Is(err, row.err) {
+			t.Fatalf("reading after cancel: %v, want %v", err, row.err)
+		}
+		return
+	}
+	if resp.StatusCode != row.status {
+		t.Fatalf("status %d, want %d", resp.StatusCode, row.status)
+	}
+	if row.status != http.StatusOK {
+		// The last real response, with the server's error JSON intact.
+		var e struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Error.Message == "" {
+			t.Errorf("body of the %d is not the server's error JSON: %v", resp.StatusCode, err)
+		}
+		return
+	}
+	err = readAnswer(resp, stream)
+	switch {
+	case row.bodyErr != nil:
+		if !errors.Is(err, row.bodyErr) {
+			t.Errorf("reading the body: %v, want %v", err, row.bodyErr)
+		}
+	case row.badBody:
+		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) && stream {
+			t.Errorf("reading the body: %v, want an incomplete answer ending cleanly", err)
+		}
+	case err != nil:
+		t.Errorf("reading the body: %v", err)
+	}
+}
+
+// checkAfter checks what must hold after every row: the gate holds no permit
+// and queues nothing, and every body the base handed out was closed.
+func checkAfter(t *testing.T, st *pacer.Stack, counter *loadgen.Counter) {
+	t.Helper()
+	if _, inFlight, queued := gateCounts(st); inFlight != 0 || queued != 0 {
+		t.Errorf("gate: %d in flight, %d queued; want 0 and 0", inFlight, queued)
+	}
+	if c := counter.Stats(); c.Bodies != c.Closed {
+		t.Errorf("base handed out %d response bodies, %d closed", c.Bodies, c.Closed)
+	}
+}
+
+func gateCounts(st *pacer.Stack) (limit, inFlight, queued int) {
+	st.Gate.EachKey(func(_ string, l, f, q int) { limit, inFlight, queued = limit+l, inFlight+f, queued+q })
+	return
+}
+
+// waitFor polls cond until it holds (the test's own timeout bounds it).
+func waitFor(cond func() bool) {
+	for !cond() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// chat sends a chat completion request to the API at baseURL.
+func chat(ctx context.Context, c *http.Client, baseURL string, stream bool) (*http.Response, error) {
+	body := `{"model":"deepseek-chat","messages":[{"role":"user","content":"Say hello."}]}`
+	if stream {
+		body = `{"model":"deepseek-chat","stream":true,"messages":[{"role":"user","content":"Say hello."}]}`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/chat/completions", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer sk-test")
+	return c.Do(req)
+}
+
+// readAnswer reads a chat answer to its end and reports whether it was
+// complete: a JSON chat.completion with choices, or a stream ending in
+// "data: [DONE]".
+func readAnswer(resp *http.Response, stream bool) error {
+	if !stream {
+		var v struct {
+			Choices []json.RawMessage `json:"choices"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			return err
+		}
+		if len(v.Choices) == 0 {
+			return errors.New("no choices")
+		}
+		return nil
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == "data: [DONE]" {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("stream ended without [DONE]")
+}

@@ -1,0 +1,98 @@
+package keepalive
+
+import (
+	"io"
+	"sync"
+)
+
+// Body kinds.
+const (
+	kindNone uint8 = iota
+	kindJSON
+	kindSSE
+)
+
+// headSize is the buffer that holds the bytes read while waiting for the
+// first real byte; they are handed to the caller before anything else.
+const headSize = 512
+
+// maxEmptyReads bounds how many consecutive 0, nil reads the wait accepts
+// from the underlying body, as bufio does.
+const maxEmptyReads = 100
+
+// body is the filtered response body returned to the caller. Its first bytes
+// come from head, read during the wait; then it reads from rc through the
+// filter of its kind. Close closes rc exactly once, whoever calls it first:
+// the caller, the wait that failed, or the context or timer that ended it.
+type body struct {
+	rc       io.ReadCloser
+	kind     uint8
+	sse      sseFilter
+	json     jsonFilter
+	off, end int
+	headErr  error // the error that came with the head bytes, sticky
+	closeMu  sync.Mutex
+	closed   bool
+	head     [headSize]byte
+}
+
+func newBody(rc io.ReadCloser, kind uint8) *body {
+	return &body{rc: rc, kind: kind}
+}
+
+// fill reads until the first real byte is in head, or an error ends the
+// wait. It returns the number of real bytes read and that error.
+func (b *body) fill() (int, error) {
+	for range maxEmptyReads {
+		n, err := b.filtered(b.head[:])
+		if n > 0 || err != nil {
+			b.end, b.headErr = n, err
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
+}
+
+// filtered reads from rc through the filter of the body's kind.
+func (b *body) filtered(p []byte) (int, error) {
+	if b.kind == kindSSE {
+		return b.sse.read(b.rc, p)
+	}
+	return b.json.read(b.rc, p)
+}
+
+// dropped is the number of keep-alive bytes consumed so far.
+func (b *body) dropped() int64 {
+	if b.kind == kindSSE {
+		return b.sse.dropped
+	}
+	return b.json.dropped
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.off < b.end {
+		n := copy(p, b.head[b.off:b.end])
+		b.off += n
+		if b.off == b.end && b.headErr != nil {
+			return n, b.headErr
+		}
+		return n, nil
+	}
+	if b.headErr != nil {
+		return 0, b.headErr
+	}
+	return b.filtered(p)
+}
+
+// Close closes rc the first time it is called. A call made while another is
+// in progress returns when rc is closed, so the wait that gives up on a body
+// the context's callback is closing returns with the body closed.
+func (b *body) Close() error {
+	b.closeMu.Lock()
+	defer b.closeMu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	return b.rc.Close()
+}

@@ -1,0 +1,37 @@
+// Package keepalive provides response-body filters that hide the keep-alive
+// bytes an LLM API sends while a request waits to be scheduled, and a layer
+// that turns a connection closed during that wait into a retryable error.
+//
+// While a request waits for inference to start, DeepSeek has already sent
+// status 200 and keeps the connection open: a non-streaming response gets
+// blank lines before its JSON, a streaming one gets SSE comment lines
+// (": keep-alive"). If inference never starts, the server closes the
+// connection. Clients break on this: go-openai counts every comment line as
+// an empty message and fails the stream after a few hundred of them, and
+// every SDK reports "unexpected EOF" for the closed connection, too late for
+// any retry because the 200 was already accepted.
+//
+// # Readers
+//
+// [NewJSONReader] drops the whitespace before the first byte of a JSON body.
+// [NewSSEReader] drops SSE comment lines and the blank lines that would
+// dispatch nothing, following the SSE line rules exactly, so that the events
+// a parser reads are unchanged. Both filter in place in the caller's buffer,
+// allocate nothing per Read, and never hold back a byte they pass.
+//
+// # The layer
+//
+// [New] returns a [Filter]; its Wrap method is a [transport.Middleware].
+// The wrapped transport applies the readers to JSON and event-stream
+// responses and does not return from RoundTrip until the first byte of real
+// content arrives. A connection closed during that wait becomes an error
+// matching [ErrClosedWhileWaiting] and [transport.ErrNoResponse], which the
+// retry layer treats as safe to retry; [Config.MaxWait] bounds the wait
+// ([ErrWaitTimeout]); the request's context ends it at once. The time spent
+// receiving keep-alives is added to the request's [transport.Record] as
+// ScheduleWait.
+//
+// In the recommended stack the filter sits closest to the base transport,
+// so that each attempt's response is filtered and a closed wait fails only
+// that attempt.
+package keepalive

@@ -1,0 +1,212 @@
+package keepalive
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// Config configures a [Filter]. The zero value is ready to use: no MaxWait.
+type Config struct {
+	// MaxWait bounds the wait for the first byte of real content, counted
+	// from the response headers. When it passes, RoundTrip closes the body
+	// and returns an error matching [ErrWaitTimeout]. Zero or negative means
+	// no bound: the wait ends with the content, the connection, or the
+	// request's context.
+	MaxWait time.Duration
+}
+
+// Filter hides the keep-alive bytes a server sends while a request waits to
+// be scheduled, and turns a connection the server closes during that wait
+// into a retryable error. Create one with [New]; a Filter is safe for
+// concurrent use and holds no per-request state.
+type Filter struct {
+	maxWait time.Duration
+
+	// Injected by tests.
+	now       func() time.Time
+	afterFunc func(time.Duration, func()) (stop func() bool)
+}
+
+// New returns a Filter configured by cfg.
+func New(cfg Config) *Filter {
+	return &Filter{
+		maxWait: cfg.MaxWait,
+		now:     time.Now,
+		afterFunc: func(d time.Duration, fn func()) func() bool {
+			return time.AfterFunc(d, fn).Stop
+		},
+	}
+}
+
+// Wrap returns a transport that sends requests through next (nil means
+// [http.DefaultTransport]) and filters the bodies of their responses.
+//
+// A 2xx response whose Content-Type is application/json (or any
+// application/*+json) gets a body read through [NewJSONReader]; one whose
+// Content-Type is text/event-stream gets [NewSSEReader]. Other responses
+// pass untouched: other media types, non-2xx statuses, 204 and 205, HEAD
+// requests, empty bodies, and bodies with a Content-Encoding, whose bytes
+// are not the text the filters understand.
+//
+// # Waiting for the first real byte
+//
+// For a filtered response, RoundTrip does not return when the headers
+// arrive but when the first byte of real content does; keep-alive bytes
+// before it are consumed. The bytes read by then are delivered first by the
+// returned body. This bends the [http.RoundTripper] convention that
+// RoundTrip returns once the headers are in: it is what lets a connection
+// closed while the request waits to be scheduled become an error the retry
+// layer can act on, instead of an unexpected EOF inside an SDK that has
+// already accepted a 200.
+//
+// The wait ends with an error, the body closed, when:
+//   - the body ends or fails before any real byte after keep-alive bytes,
+//     or fails before any byte at all: a [*WaitError] matching
+//     [ErrClosedWhileWaiting] and [transport.ErrNoResponse], and the read
+//     error as its Cause (a body that ends cleanly with no byte at all is an
+//     empty body and is returned as such);
+//   - [Config.MaxWait] passes: a [*WaitError] matching [ErrWaitTimeout];
+//   - the request's context is canceled or its deadline passes: an error
+//     matching the context's error. The body is closed at once, which ends a
+//     read in progress, so the wait ends promptly with any body.
+//
+// The wait starts no goroutine: the context and MaxWait are watched with
+// [context.AfterFunc] and [time.AfterFunc], which run only if they fire.
+//
+// # Content-Length
+//
+// A JSON body loses bytes only before its first real byte, so its
+// ContentLength and Content-Length header are reduced by the bytes dropped.
+// An SSE body may lose comment lines anywhere, so its ContentLength becomes
+// -1 and the header is removed.
+//
+// # Schedule wait
+//
+// When at least one keep-alive byte was consumed, the time from the response
+// headers to the end of the wait (the first real byte, or the failure) is
+// added to [transport.Facts].ScheduleWait in the request's
+// [transport.Record], if it carries one. A response that starts with real
+// content records nothing.
+func (f *Filter) Wrap(next http.RoundTripper) http.RoundTripper {
+	return &roundTripper{f: f, next: transport.Base(next)}
+}
+
+type roundTripper struct {
+	f    *Filter
+	next http.RoundTripper
+}
+
+func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	kind := bodyKindOf(req, resp)
+	if kind == kindNone {
+		return resp, nil
+	}
+	return t.f.wait(req.Context(), resp, kind)
+}
+
+// CloseIdleConnections forwards to the next transport.
+func (t *roundTripper) CloseIdleConnections() { transport.CloseIdleConnections(t.next) }
+
+// wait reads resp's body until its first real byte and returns resp with the
+// filtered body, or closes the body and returns an error.
+func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*http.Response, error) {
+	start := f.now()
+	b := newBody(resp.Body, kind)
+	var stopCtx func() bool
+	if ctx.Done() != nil {
+		stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
+	}
+	var stopTimer func() bool
+	if f.maxWait > 0 {
+		stopTimer = f.afterFunc(f.maxWait, func() { _ = b.Close() })
+	}
+
+	n, err := b.fill()
+
+	ctxFired := stopCtx != nil && !stopCtx()
+	timerFired := stopTimer != nil && !stopTimer()
+	waited := f.now().Sub(start)
+	dropped := b.dropped()
+	if dropped > 0 {
+		transport.RecordFrom(ctx).Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
+	}
+	switch {
+	case ctxFired || ctx.Err() != nil:
+		_ = b.Close()
+		return nil, contextError(ctx)
+	case timerFired:
+		_ = b.Close()
+		return nil, &WaitError{Err: ErrWaitTimeout, Waited: waited, KeepAliveBytes: dropped}
+	case n == 0 && err != nil && (err != io.EOF || dropped > 0):
+		_ = b.Close()
+		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: waited, KeepAliveBytes: dropped}
+	}
+
+	resp.Body = b
+	switch {
+	case kind == kindSSE && resp.ContentLength >= 0:
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+	case kind == kindJSON && resp.ContentLength >= 0 && dropped > 0:
+		resp.ContentLength -= dropped
+		if resp.Header.Get("Content-Length") != "" {
+			resp.Header.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		}
+	}
+	return resp, nil
+}
+
+// contextError reports the end of the wait by the context.
+func contextError(ctx context.Context) error {
+	err := ctx.Err()
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("keepalive: waiting for the response to start: %w: %w", err, cause)
+	}
+	return fmt.Errorf("keepalive: waiting for the response to start: %w", err)
+}
+
+// bodyKindOf tells which filter, if any, resp's body gets.
+func bodyKindOf(req *http.Request, resp *http.Response) uint8 {
+	switch {
+	case req.Method == http.MethodHead,
+		resp.Body == nil, resp.Body == http.NoBody,
+		resp.StatusCode < 200, resp.StatusCode > 299,
+		resp.StatusCode == http.StatusNoContent, resp.StatusCode == http.StatusResetContent:
+		return kindNone
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return kindNone
+	}
+	return mediaKind(resp.Header.Get("Content-Type"))
+}
+
+// mediaKind maps a Content-Type to a body kind.
+func mediaKind(contentType string) uint8 {
+	if contentType == "" {
+		return kindNone
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil && err != mime.ErrInvalidMediaParameter {
+		return kindNone
+	}
+	switch {
+	case mt == "text/event-stream":
+		return kindSSE
+	case mt == "application/json",
+		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		return kindJSON
+	}
+	return kindNone
+}

@@ -1,0 +1,190 @@
+package pacer
+
+import (
+	"net/http"
+
+	"github.com/pacerhttp/pacer/breaker"
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/keepalive"
+	"github.com/pacerhttp/pacer/otel"
+	"github.com/pacerhttp/pacer/retry"
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// Config configures the recommended stack. Its zero value, Config{}, is the
+// recommended setup for DeepSeek and other OpenAI-compatible APIs: every
+// layer with its own package's defaults, over a base transport that keeps
+// enough idle connections per host for the concurrency the gate allows.
+//
+// Each layer's field is passed as is to that layer's New; see the layer's
+// package for what its zero value means. Without leaves layers out, and
+// their fields are then ignored.
+type Config struct {
+	// Base sends each attempt. Nil means a clone of http.DefaultTransport
+	// whose MaxIdleConnsPerHost is [DefaultMaxIdleConnsPerHost] instead of
+	// 2, so that requests admitted by the gate reuse connections instead of
+	// opening new ones. Each stack built with a nil Base has its own
+	// connection pool.
+	Base http.RoundTripper
+
+	// Retry configures the retry layer: capped exponential backoff with full
+	// jitter, Retry-After in every form, a retry budget.
+	Retry retry.Config
+
+	// Gate configures the concurrency gate: an adaptive limit per host,
+	// learned from 429s, with a priority queue.
+	Gate concurrency.Config
+
+	// Breaker configures the circuit breaker, which fails fast while 503s
+	// and network failures spike.
+	Breaker breaker.Config
+
+	// KeepAlive configures the keep-alive filter, which hides the blank
+	// lines and ": keep-alive" comments sent while a request waits to be
+	// scheduled.
+	KeepAlive keepalive.Config
+
+	// Telemetry configures the OpenTelemetry spans and metrics. Its zero
+	// value uses the global providers, which record nothing until an SDK is
+	// installed, and then cost one check per request. The stack's gate is
+	// added to Telemetry.Gates, so its limit, in flight and queue depth are
+	// reported as gauges.
+	Telemetry otel.Config
+
+	// Without is the set of layers to leave out; the zero value leaves out
+	// none. For example, Without: LayerBreaker | LayerTelemetry.
+	Without Layer
+}
+
+// DefaultMaxIdleConnsPerHost is the MaxIdleConnsPerHost of the base
+// transport used when [Config].Base is nil: as many as the gate's default
+// maximum limit ([concurrency.DefaultMaxLimit]).
+const DefaultMaxIdleConnsPerHost = concurrency.DefaultMaxLimit
+
+// Stack is the recommended stack with its layers within reach: the gate for
+// its Stats, the breaker for its State, the telemetry to Close. A field is
+// nil when its layer was left out.
+//
+// A Stack is an [http.RoundTripper], safe for concurrent use. Build one per
+// account and share it (or the *http.Client from [Stack.Client]) between
+// every part of a program that calls that account: the gate's limit and the
+// retry budget are only right when every request goes through them.
+type Stack struct {
+	Retry     *retry.Retrier
+	Breaker   *breaker.Breaker
+	Gate      *concurrency.Gate
+	KeepAlive *keepalive.Filter
+	Telemetry *otel.Telemetry
+
+	rt http.RoundTripper
+}
+
+// NewStack builds the stack configured by cfg, in this order, outermost
+// first:
+//
+//	otel (logical span) → retry → breaker → concurrency gate →
+//	otel (attempt span) → keepalive → base
+//
+// Retry sits outside the gate, so a request sleeping in backoff holds no
+// permit; the breaker sees every attempt; the gate counts every attempt until
+// its body is done; keepalive sits on each attempt's response, so a
+// connection closed while the request waited to be scheduled can still be
+// retried.
+func NewStack(cfg Config) *Stack {
+	s := new(Stack)
+	skip := cfg.Without
+	base := cfg.Base
+	if base == nil {
+		base = newBase()
+	}
+	if !skip.Has(LayerGate) {
+		s.Gate = concurrency.New(cfg.Gate)
+	}
+	if !skip.Has(LayerRetry) {
+		s.Retry = retry.New(cfg.Retry)
+	}
+	if !skip.Has(LayerBreaker) {
+		s.Breaker = breaker.New(cfg.Breaker)
+	}
+	if !skip.Has(LayerKeepAlive) {
+		s.KeepAlive = keepalive.New(cfg.KeepAlive)
+	}
+	if !skip.Has(LayerTelemetry) {
+		tc := cfg.Telemetry
+		if s.Gate != nil {
+			tc.Gates = append(append([]otel.GateStats(nil), tc.Gates...), s.Gate)
+		}
+		s.Telemetry = otel.New(tc)
+	}
+	var mw [6]transport.Middleware
+	if s.Telemetry != nil {
+		mw[0], mw[4] = s.Telemetry.Wrap, s.Telemetry.WrapAttempt
+	}
+	if s.Retry != nil {
+		mw[1] = s.Retry.Wrap
+	}
+	if s.Breaker != nil {
+		mw[2] = s.Breaker.Wrap
+	}
+	if s.Gate != nil {
+		mw[3] = s.Gate.Wrap
+	}
+	if s.KeepAlive != nil {
+		mw[5] = s.KeepAlive.Wrap
+	}
+	s.rt = transport.Chain(base, mw[:]...)
+	return s
+}
+
+// RoundTrip sends req through the stack.
+func (s *Stack) RoundTrip(req *http.Request) (*http.Response, error) {
+	return s.rt.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the base transport.
+func (s *Stack) CloseIdleConnections() { transport.CloseIdleConnections(s.rt) }
+
+// Client returns an *http.Client that sends its requests through s. It has
+// no Timeout: a streamed answer can rightly last minutes, and a request may
+// wait in the gate's queue; bound each request with its context instead.
+func (s *Stack) Client() *http.Client { return &http.Client{Transport: s} }
+
+// Close releases what the stack registered beyond its own lifetime: the
+// telemetry's gate gauges. The stack keeps working. Call it when a program
+// builds stacks over and over with a real MeterProvider installed; a stack
+// built once for the life of the program needs no Close.
+func (s *Stack) Close() error {
+	if s.Telemetry != nil {
+		return s.Telemetry.Close()
+	}
+	return nil
+}
+
+// New returns the recommended stack configured by cfg as an
+// [http.RoundTripper]; see [NewStack] for the order of the layers, and use
+// NewStack instead when you want to read the gate's or the breaker's state.
+func New(cfg Config) http.RoundTripper { return NewStack(cfg) }
+
+// NewClient returns an *http.Client whose transport is [New](cfg).
+//
+//	client := pacer.NewClient(pacer.Config{})
+//
+// is the one line most programs need: hand the client to the SDK
+// (go-openai's ClientConfig.HTTPClient, openai-go's option.WithHTTPClient)
+// and turn the SDK's own retries off. The client has no Timeout, because a
+// streamed answer can rightly last minutes; bound each request with its
+// context instead.
+func NewClient(cfg Config) *http.Client { return NewStack(cfg).Client() }
+
+// newBase returns the default base transport: a clone of
+// http.DefaultTransport that keeps [DefaultMaxIdleConnsPerHost] idle
+// connections per host.
+func newBase() http.RoundTripper {
+	dt, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t := dt.Clone()
+	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	return t
+}

@@ -1,0 +1,157 @@
+package pacer_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/transport"
+)
+
+func TestLayerString(t *testing.T) {
+	tests := []struct {
+		l    pacer.Layer
+		want string
+	}{
+		{0, "none"},
+		{pacer.LayerRetry, "retry"},
+		{pacer.LayerBreaker | pacer.LayerTelemetry, "telemetry|breaker"},
+		{pacer.AllLayers, "telemetry|retry|breaker|gate|keepalive"},
+		{pacer.Layer(1 << 7), "unknown"},
+	}
+	for _, tt := range tests {
+		if got := tt.l.String(); got != tt.want {
+			t.Errorf("Layer(%d).String() = %q, want %q", uint8(tt.l), got, tt.want)
+		}
+	}
+	if !pacer.AllLayers.Has(pacer.LayerGate | pacer.LayerRetry) {
+		t.Error("AllLayers does not have gate|retry")
+	}
+	if pacer.LayerGate.Has(pacer.LayerGate | pacer.LayerRetry) {
+		t.Error("LayerGate has gate|retry")
+	}
+}
+
+func TestWithoutLeavesLayersOut(t *testing.T) {
+	full := pacer.NewStack(pacer.Config{})
+	defer full.Close()
+	if full.Retry == nil || full.Breaker == nil || full.Gate == nil || full.KeepAlive == nil || full.Telemetry == nil {
+		t.Fatalf("Config{} left a layer out: %+v", full)
+	}
+	st := pacer.NewStack(pacer.Config{Without: pacer.LayerBreaker | pacer.LayerTelemetry})
+	if st.Breaker != nil || st.Telemetry != nil {
+		t.Error("Without did not leave the breaker and the telemetry out")
+	}
+	if st.Retry == nil || st.Gate == nil || st.KeepAlive == nil {
+		t.Error("Without left out a layer it did not name")
+	}
+
+	// With every layer left out, requests go straight to the base.
+	var calls atomic.Int64
+	base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		if transport.RecordFrom(req.Context()) != nil {
+			t.Error("a layer ran although all were left out")
+		}
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
+	})
+	none := pacer.NewStack(pacer.Config{Base: base, Without: pacer.AllLayers})
+	req, _ := http.NewRequest(http.MethodGet, "http://api.example.test/v1/models", nil)
+	resp, err := none.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if calls.Load() != 1 {
+		t.Errorf("base called %d times, want 1", calls.Load())
+	}
+}
+
+func TestNewClientHasNoTimeout(t *testing.T) {
+	c := pacer.NewClient(pacer.Config{})
+	if c.Timeout != 0 {
+		t.Errorf("Timeout %v, want none: streams may be long", c.Timeout)
+	}
+	if _, ok := c.Transport.(*pacer.Stack); !ok {
+		t.Errorf("Transport is %T, want *pacer.Stack", c.Transport)
+	}
+}
+
+type idleCounter struct {
+	http.RoundTripper
+	n atomic.Int64
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.n.Add(1) }
+
+func TestCloseIdleConnectionsReachesBase(t *testing.T) {
+	base := &idleCounter{RoundTripper: http.DefaultTransport}
+	c := pacer.NewClient(pacer.Config{Base: base})
+	c.CloseIdleConnections()
+	if base.n.Load() != 1 {
+		t.Errorf("base.CloseIdleConnections called %d times, want 1", base.n.Load())
+	}
+}
+
+// Retry sits outside the gate: a request sleeping in backoff holds no permit.
+// The gate sits outside the body: a response whose body is unread holds one.
+func TestStackOrder(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":{"message":"rate limited"}}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[]}`)
+	}))
+	defer srv.Close()
+	st := pacer.NewStack(pacer.Config{})
+	defer st.CloseIdleConnections()
+	inFlight := func() int { return st.Gate.Stats().InFlight }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(`{}`))
+		resp, err := st.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	// Wait for the 429 to be answered; the retry layer then sleeps 30s.
+	for n.Load() < 1 || inFlight() != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if n.Load() != 1 {
+		t.Fatalf("server saw %d requests, want 1 (the 30s Retry-After was not honoured)", n.Load())
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{}`))
+	resp, err := st.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inFlight(); got != 1 {
+		t.Errorf("in flight %d with a body unread, want 1", got)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if got := inFlight(); got != 0 {
+		t.Errorf("in flight %d after Close, want 0", got)
+	}
+}

@@ -1,0 +1,213 @@
+package retry
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// Retrier retries requests that failed in a way worth retrying; see the
+// package documentation for what, how long, and what it returns. Build one
+// with [New] and share it: it is safe for concurrent use, and its retry
+// budget covers every request made through any transport it wrapped.
+type Retrier struct {
+	maxAttempts   int
+	baseDelay     time.Duration
+	maxDelay      time.Duration
+	maxRetryAfter time.Duration
+	maxBuffer     int64
+	shouldRetry   func(transport.Outcome, *http.Response, error) bool
+	onRetry       func(Event)
+	budget        *budget
+
+	// Injected by tests; the defaults are the real clock, timer and
+	// math/rand/v2.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	rand  func(n int64) int64 // uniform in [0, n), n > 0
+}
+
+// New returns a Retrier configured by cfg; zero fields take the defaults
+// documented on [Config].
+func New(cfg Config) *Retrier {
+	r := &Retrier{
+		maxAttempts:   cfg.MaxAttempts,
+		baseDelay:     cfg.BaseDelay,
+		maxDelay:      cfg.MaxDelay,
+		maxRetryAfter: cfg.MaxRetryAfter,
+		maxBuffer:     cfg.MaxReplayBuffer,
+		shouldRetry:   cfg.ShouldRetry,
+		onRetry:       cfg.OnRetry,
+		now:           time.Now,
+		sleep:         sleepContext,
+		rand:          rand.Int64N,
+	}
+	switch {
+	case r.maxAttempts == 0:
+		r.maxAttempts = DefaultMaxAttempts
+	case r.maxAttempts < 0:
+		r.maxAttempts = 1
+	}
+	if r.baseDelay <= 0 {
+		r.baseDelay = DefaultBaseDelay
+	}
+	if r.maxDelay <= 0 {
+		r.maxDelay = DefaultMaxDelay
+	}
+	if r.maxRetryAfter <= 0 {
+		r.maxRetryAfter = DefaultMaxRetryAfter
+	}
+	switch {
+	case r.maxBuffer == 0:
+		r.maxBuffer = transport.DefaultReplayBuffer
+	case r.maxBuffer < 0:
+		r.maxBuffer = 0
+	}
+	if r.shouldRetry == nil {
+		r.shouldRetry = DefaultShouldRetry
+	}
+	ratio, floor, window := cfg.BudgetRatio, cfg.BudgetMinRetries, cfg.BudgetWindow
+	if ratio == 0 {
+		ratio = DefaultBudgetRatio
+	}
+	switch {
+	case floor == 0:
+		floor = DefaultBudgetMinRetries
+	case floor < 0:
+		floor = 0
+	}
+	if window <= 0 {
+		window = DefaultBudgetWindow
+	}
+	r.budget = newBudget(ratio, floor, window)
+	return r
+}
+
+// Wrap returns a transport that sends requests through next, retrying as r
+// decides. A nil next means [http.DefaultTransport]. Wrap is a
+// [transport.Middleware].
+func (r *Retrier) Wrap(next http.RoundTripper) http.RoundTripper {
+	return &roundTripper{r: r, next: transport.Base(next)}
+}
+
+type roundTripper struct {
+	r    *Retrier
+	next http.RoundTripper
+}
+
+// CloseIdleConnections forwards to the wrapped transport.
+func (t *roundTripper) CloseIdleConnections() { transport.CloseIdleConnections(t.next) }
+
+// RoundTrip sends req, and sends it again while the attempts fail in a way
+// worth retrying and the policy allows it.
+func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := t.r
+	req, rec := transport.EnsureRecord(req)
+	ctx := req.Context()
+	// A body that cannot be replayed is left for Rewind to refuse.
+	prepared, _, err := transport.Replayable(req, r.maxBuffer)
+	if err != nil {
+		// Replayable closed the body.
+		return nil, &Error{Attempts: 0, Err: err}
+	}
+	r.budget.request(r.now())
+
+	attemptReq := prepared
+	for attempt := 1; ; attempt++ {
+		rec.Update(func(f *transport.Facts) { f.Attempts = attempt })
+		resp, err := t.next.RoundTrip(attemptReq)
+		switch {
+		case err != nil && resp != nil:
+			transport.DiscardResponse(resp)
+			resp = nil
+		case err == nil && resp == nil:
+			err = errNilResponse
+		}
+		outcome := transport.Classify(resp, err)
+		rec.Update(func(f *transport.Facts) { f.Outcome = outcome })
+		if !r.shouldRetry(outcome, resp, err) {
+			return finish(resp, err, attempt)
+		}
+
+		ev := Event{Attempt: attempt, Outcome: outcome, Err: err}
+		if resp != nil {
+			ev.StatusCode = resp.StatusCode
+		}
+		next := r.plan(ctx, prepared, resp, &ev)
+		if r.onRetry != nil {
+			r.onRetry(ev)
+		}
+		if ev.Decision != Retrying {
+			return finish(resp, err, attempt)
+		}
+
+		transport.DiscardResponse(resp)
+		if err := r.sleep(ctx, ev.Delay); err != nil {
+			transport.CloseRequestBody(next)
+			return nil, &Error{Attempts: attempt, Err: err}
+		}
+		rec.Update(func(f *transport.Facts) {
+			f.Backoff += ev.Delay
+			if ev.HasRetryAfter {
+				f.RetryAfter = ev.RetryAfter
+			}
+		})
+		attemptReq = next
+	}
+}
+
+// plan fills in ev.Decision and ev.Delay for the attempt that ended with
+// resp (nil when it ended in an error). When the decision is [Retrying] it
+// returns the request for the next attempt, with a fresh body.
+func (r *Retrier) plan(ctx context.Context, prepared *http.Request, resp *http.Response, ev *Event) *http.Request {
+	if ctx.Err() != nil {
+		ev.Decision = ContextDone
+		return nil
+	}
+	if ev.Attempt >= r.maxAttempts {
+		ev.Decision = Exhausted
+		return nil
+	}
+	now := r.now()
+	if resp != nil {
+		ev.RetryAfter, ev.HasRetryAfter = serverHint(resp.Header, now)
+	}
+	if ev.HasRetryAfter {
+		if ev.RetryAfter > r.maxRetryAfter {
+			ev.Decision = HintTooLong
+			ev.Delay = ev.RetryAfter
+			return nil
+		}
+		ev.Delay = ev.RetryAfter + r.hintJitter(ev.RetryAfter)
+	} else {
+		ev.Delay = r.backoff(ev.Attempt - 1)
+	}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(ev.Delay).After(deadline) {
+		ev.Decision = PastDeadline
+		return nil
+	}
+	next, err := transport.Rewind(prepared)
+	if err != nil {
+		ev.Decision = NotReplayable
+		return nil
+	}
+	if !r.budget.allowRetry(now) {
+		transport.CloseRequestBody(next)
+		ev.Decision = BudgetSpent
+		return nil
+	}
+	ev.Decision = Retrying
+	return next
+}
+
+// finish returns what the last attempt produced: its response as it is, or
+// its error wrapped in an [*Error].
+func finish(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	if err != nil {
+		return nil, &Error{Attempts: attempts, Err: err}
+	}
+	return resp, nil
+}
