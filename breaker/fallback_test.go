@@ -142,3 +142,23 @@ func TestPassesBodyOwnershipToBase(t *testing.T) {
 		t.Fatalf("body closed %d times, want 1", n)
 	}
 }
+
+type idleCounter struct {
+	http.RoundTripper
+	n int
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.n++ }
+
+func TestCloseIdleConnectionsForwarded(t *testing.T) {
+	base, fbBase := &idleCounter{}, &idleCounter{}
+	fb, err := Retarget(fbBase, Target{BaseURL: "http://fallback.example/v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Transport: New(Config{Fallback: fb}).Wrap(base)}
+	c.CloseIdleConnections()
+	if base.n != 1 || fbBase.n != 1 {
+		t.Fatalf("CloseIdleConnections reached base %d, fallback %d times; want 1, 1", base.n, fbBase.n)
+	}
+}

@@ -24,22 +24,12 @@ type adaptive struct {
 	ceiling int
 	// epoch counts decreases.
 	epoch uint64
-	// best is the highest level of a success admitted since the last
-	// drop (in epoch since or later).
-	best  int
-	since uint64
-	// suspect is set by a 429 at or below best, which may be the server
-	// still counting a request that just ended for us (a race that a
-	// request sent the instant a permit came back can lose), or the first
-	// sign of a drop. Each such 429 gives up one permit tentatively
-	// (tentative counts them). A success admitted after suspectAt (the
-	// admission count when suspicion began) refutes it and gives them
-	// back; 429s for most of the requests admitted after suspectAt
-	// (confirm of admits-suspectAt) confirm a drop.
-	suspect           bool
-	tentative         int
-	confirm           int
-	admits, suspectAt uint64
+	// streak counts the 429s counted since the last success of the
+	// epoch: three in a row, each after a decrease, is a drop.
+	streak int
+	// struck reports a dip at the ceiling since the last full hold there:
+	// a second one lowers the ceiling.
+	struck bool
 
 	// probeLevel and probeAt are the level and time of the last admission
 	// above safe; zero when none is pending.
@@ -64,6 +54,9 @@ type adaptive struct {
 const (
 	defaultMinHold = 1
 	defaultMaxHold = 4
+	// dropStreak is how many decreases in a row, with no success between,
+	// mean a drop rather than an overshoot.
+	dropStreak = 3
 	// defaultGap is the probe gap before any response has been timed.
 	defaultGap = time.Millisecond
 	// minGap keeps the probe gap above the noise of the scheduler.
@@ -155,42 +148,30 @@ func (a *adaptive) timed(limited bool, latency time.Duration) {
 // ep. saturated reports whether the key was saturated when it ended (in
 // flight at the limit, or requests queued). It reports whether the limit
 // changed.
-func (a *adaptive) success(x int, ep, seq uint64, saturated bool) bool {
-	if ep >= a.since {
-		a.best = max(a.best, x)
+func (a *adaptive) success(x int, ep uint64, saturated bool) bool {
+	if ep != a.epoch {
+		// Sent before the last decrease: it proves nothing about the
+		// limit now in force.
+		return false
 	}
-	changed := false
-	if a.suspect && seq > a.suspectAt {
-		// Admitted after the suspicious 429 and served: no drop.
-		a.suspect = false
-		if a.tentative > 0 {
-			a.limit = min(a.limit+a.tentative, a.max)
-			a.tentative = 0
-			changed = true
-		}
-	}
-	if ep != a.epoch || a.suspect {
-		// Sent before the last decrease, it proves nothing about the
-		// limit now in force; and nothing grows while a drop is
-		// suspected.
-		return changed
-	}
+	a.streak = 0
 	a.safe = max(a.safe, x)
 	if !saturated {
-		return changed
+		return false
 	}
 	if a.ceiling == 0 || a.limit < a.ceiling {
-		return a.raise() || changed
+		return a.raise()
 	}
 	// At the ceiling: sit for hold round trips, then probe one above it.
 	a.credit++
 	if a.credit < a.hold*a.limit {
-		return changed
+		return false
 	}
 	a.credit = 0
+	a.struck = false
 	a.probeFrom = a.ceiling
 	a.ceiling = 0
-	return a.raise() || changed
+	return a.raise()
 }
 
 // raise adds one to the limit (slow start: one per saturated success
@@ -210,53 +191,44 @@ func (a *adaptive) raise() bool {
 
 // rateLimited learns from a 429 for a request admitted at level x in epoch
 // ep, and reports whether the limit changed.
-func (a *adaptive) rateLimited(x int, ep, seq uint64) bool {
+func (a *adaptive) rateLimited(x int, ep uint64) bool {
 	if ep != a.epoch {
 		return false
 	}
 	old := a.limit
-	if x <= a.best {
-		// A level that succeeded since the last drop fails.
-		a.credit = 0
-		if !a.suspect {
-			a.suspect, a.suspectAt, a.confirm, a.tentative = true, a.admits, 0, 0
-		} else if seq > a.suspectAt {
-			a.confirm++
-		}
-		if a.confirm < 2 || uint64(2*a.confirm) <= a.admits-a.suspectAt {
-			// Not (yet) a drop: give up this permit until a success
-			// says otherwise, so that a drop cannot become a storm.
-			if a.limit > a.min {
-				a.limit--
-				a.tentative++
-			}
-			return a.limit != old
-		}
-	}
 	a.epoch++
 	a.credit = 0
-	a.suspect, a.tentative = false, 0
+	a.streak++
 	switch {
-	case x <= a.best:
-		// 429s for most requests admitted since the first: the
-		// server's limit dropped. Halve, and let the climb find the
-		// new level.
+	case a.streak >= dropStreak:
+		// 429s keep coming after each decrease, before any success:
+		// the server's limit dropped. Halve, and climb to find the new
+		// level.
 		a.limit = clamp(x/2, a.min, a.max)
 		a.hold = a.minHold
-		a.best = 0
-		a.since = a.epoch
+		a.streak = 0
+		a.ceiling = 0
+		a.probeFrom = 0
+		a.struck = false
+	case x <= a.ceiling && !(x == a.ceiling && a.struck):
+		// A dip: a level believed to fit failed, most likely because
+		// the server still counted a request that had just ended for us
+		// (or it is the start of a drop, which the streak will show).
+		// Step below it, and climb back on the next success.
+		a.limit = clamp(x-1, a.min, a.max)
+		a.struck = a.struck || x == a.ceiling
 	default:
-		// Above every level that succeeded: an overshoot, the limit is
-		// just below x.
+		// An overshoot: the limit is just below x.
 		a.limit = clamp(x-1, a.min, a.max)
 		if a.probeFrom > 0 && x-1 <= a.probeFrom {
 			a.hold = min(2*a.hold, a.maxHold)
 		} else {
 			a.hold = a.minHold
 		}
+		a.probeFrom = 0
+		a.ceiling = max(x-1, a.min)
+		a.struck = false
 	}
-	a.probeFrom = 0
-	a.ceiling = max(x-1, a.min)
 	a.safe = a.limit
 	a.probeLevel = 0
 	return a.limit != old

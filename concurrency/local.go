@@ -91,7 +91,6 @@ type localPermit struct {
 	next  *localPermit // in the free list
 	level int          // in flight at admission, itself included
 	epoch uint64       // the key's decrease count at admission
-	seq   uint64       // the key's admission count, this one included
 }
 
 func (l *localLimiter) state(key string) *keyState {
@@ -159,7 +158,6 @@ func (ks *keyState) kick() {
 // admit takes a permit for one more request. Called with mu held.
 func (ks *keyState) admit() *localPermit {
 	ks.inFlight++
-	ks.alg.admits++
 	if ks.inFlight > ks.alg.safe {
 		ks.alg.admitted(ks.inFlight, ks.l.now())
 	}
@@ -169,7 +167,7 @@ func (ks *keyState) admit() *localPermit {
 	} else {
 		pm = &localPermit{ks: ks}
 	}
-	pm.next, pm.level, pm.epoch, pm.seq = nil, ks.inFlight, ks.alg.epoch, ks.alg.admits
+	pm.next, pm.level, pm.epoch = nil, ks.inFlight, ks.alg.epoch
 	return pm
 }
 
@@ -263,14 +261,14 @@ func (ks *keyState) learn(fb Feedback, pm *localPermit) bool {
 	ks.alg.timed(fb.Outcome == transport.RateLimited, fb.Latency)
 	switch fb.Outcome {
 	case transport.RateLimited:
-		return ks.alg.rateLimited(pm.level, pm.epoch, pm.seq)
+		return ks.alg.rateLimited(pm.level, pm.epoch)
 	case transport.OK:
 		if fb.ScheduleWait > 0 {
 			ks.alg.busy()
 			return false
 		}
 		saturated := ks.queued > 0 || ks.inFlight >= ks.alg.limit
-		return ks.alg.success(pm.level, pm.epoch, pm.seq, saturated)
+		return ks.alg.success(pm.level, pm.epoch, saturated)
 	case transport.Overloaded:
 		ks.alg.busy()
 	}

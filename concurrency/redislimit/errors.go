@@ -1,0 +1,72 @@
+package redislimit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrUnavailable is returned (wrapped in an [*UnavailableError]) by Acquire
+// when Redis cannot be reached and the limiter is configured to fail
+// closed ([Config].FallbackLimit negative). The request was not sent; the
+// limiter probes Redis and admits again as soon as it answers.
+var ErrUnavailable = errors.New("redislimit: redis unreachable and the limiter fails closed; the request was not sent")
+
+// ErrClosed is returned by Acquire after [Limiter.Close].
+var ErrClosed = errors.New("redislimit: limiter closed")
+
+// UnavailableError tells which key was refused while Redis was unreachable,
+// and why Redis was deemed so. errors.Is(err, [ErrUnavailable]) is true.
+type UnavailableError struct {
+	// Key is the gate key of the refused request.
+	Key string
+	// Cause is the error of the Redis call that failed.
+	Cause error
+}
+
+// Error says what was refused and why.
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("redislimit: key %q: redis unreachable (%v) and the limiter fails closed; the request was not sent", e.Key, e.Cause)
+}
+
+// Unwrap returns [ErrUnavailable] and the cause.
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Cause} }
+
+// State is whether a [Limiter] reaches Redis.
+type State int32
+
+const (
+	// Available means the limit is shared through Redis.
+	Available State = iota
+	// Unavailable means Redis does not answer: requests go to the local
+	// fallback, or fail with [ErrUnavailable].
+	Unavailable
+)
+
+// String returns "available" or "unavailable".
+func (s State) String() string {
+	if s == Unavailable {
+		return "unavailable"
+	}
+	return "available"
+}
+
+// CallError is a Redis call that failed with an error reply, not for want
+// of a connection: a script error, a wrong type at one of the limiter's
+// keys, a permission denied. It is returned by Acquire and says which call
+// and key.
+type CallError struct {
+	// Op is the call: "acquire".
+	Op string
+	// Key is the gate key.
+	Key string
+	// Err is the Redis error.
+	Err error
+}
+
+// Error says which call failed for which key, and why.
+func (e *CallError) Error() string {
+	return fmt.Sprintf("redislimit: %s for key %q failed: %v", e.Op, e.Key, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *CallError) Unwrap() error { return e.Err }

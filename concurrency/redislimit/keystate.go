@@ -1,0 +1,160 @@
+package redislimit
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// keyState is what one process knows of one key: the leases it holds (to
+// renew them) and its requests waiting in the shared queue, in local
+// priority and arrival order.
+type keyState struct {
+	key   string
+	rkeys []string     // leases, queue, tickets, state
+	limit atomic.Int64 // the shared limit as last seen
+
+	mu      sync.Mutex
+	held    map[string]struct{}
+	waiting map[string]*waiter
+	queue   [2]waitList // Interactive, Background
+}
+
+// waiter is one request waiting in the shared queue under ticket id.
+type waiter struct {
+	id         string
+	prio       transport.Priority
+	prev, next *waiter
+	// ch receives the permit, or nil to tell the waiter to try again
+	// (Redis became unreachable, its ticket was lost, or the limiter
+	// closed). It is sent at most once, by whoever takes the waiter out of
+	// the queue under mu.
+	ch chan *permit
+}
+
+// add queues w locally.
+func (ks *keyState) add(w *waiter) {
+	ks.mu.Lock()
+	ks.waiting[w.id] = w
+	ks.queue[queueIndex(w.prio)].push(w)
+	ks.mu.Unlock()
+}
+
+// take removes w if it is still waiting, and reports whether it was.
+func (ks *keyState) take(w *waiter) bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.takeLocked(w)
+}
+
+func (ks *keyState) takeLocked(w *waiter) bool {
+	if ks.waiting[w.id] != w {
+		return false
+	}
+	delete(ks.waiting, w.id)
+	ks.queue[queueIndex(w.prio)].remove(w)
+	return true
+}
+
+// deliver hands pm to the waiter with pm's id, and reports whether one was
+// still waiting.
+func (ks *keyState) deliver(pm *permit) bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	w := ks.waiting[pm.id]
+	if w == nil || !ks.takeLocked(w) {
+		return false
+	}
+	ks.held[pm.id] = struct{}{}
+	w.ch <- pm
+	return true
+}
+
+// retry tells the waiter with ticket id, if still waiting, to try again.
+func (ks *keyState) retry(id string) {
+	ks.mu.Lock()
+	if w := ks.waiting[id]; w != nil && ks.takeLocked(w) {
+		w.ch <- nil
+	}
+	ks.mu.Unlock()
+}
+
+// retryAll tells every waiter to try again.
+func (ks *keyState) retryAll() {
+	ks.mu.Lock()
+	for _, w := range ks.waiting {
+		ks.takeLocked(w)
+		w.ch <- nil
+	}
+	ks.mu.Unlock()
+}
+
+// hasWaiters reports whether any request of this process waits for key.
+func (ks *keyState) hasWaiters() bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return len(ks.waiting) > 0
+}
+
+// tickets returns the ids of up to n waiters, in local order.
+func (ks *keyState) tickets(n int) []string {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ids := make([]string, 0, min(n, len(ks.waiting)))
+	for i := range ks.queue {
+		for w := ks.queue[i].head; w != nil && len(ids) < n; w = w.next {
+			ids = append(ids, w.id)
+		}
+	}
+	return ids
+}
+
+// renewable returns the ids of the leases held and the tickets waiting.
+func (ks *keyState) renewable() (leases, tickets []string) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	for id := range ks.held {
+		leases = append(leases, id)
+	}
+	for id := range ks.waiting {
+		tickets = append(tickets, id)
+	}
+	return leases, tickets
+}
+
+func queueIndex(p transport.Priority) int {
+	if p == transport.Interactive {
+		return 0
+	}
+	return 1
+}
+
+// waitList is an intrusive FIFO list of waiters.
+type waitList struct {
+	head, tail *waiter
+}
+
+func (l *waitList) push(w *waiter) {
+	w.prev, w.next = l.tail, nil
+	if l.tail == nil {
+		l.head = w
+	} else {
+		l.tail.next = w
+	}
+	l.tail = w
+}
+
+func (l *waitList) remove(w *waiter) {
+	if w.prev == nil {
+		l.head = w.next
+	} else {
+		w.prev.next = w.next
+	}
+	if w.next == nil {
+		l.tail = w.prev
+	} else {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next = nil, nil
+}

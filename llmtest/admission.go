@@ -1,0 +1,104 @@
+package llmtest
+
+import "time"
+
+// plan is what an admitted request gets.
+type plan struct {
+	behavior       Behavior      // Normal or a fault/wait behaviour
+	wait           time.Duration // keep-alive phase before the answer
+	closeAfterWait bool
+}
+
+// decide pops the script, applies overload windows and the limit, and for
+// a normally admitted request draws its wait and fault from the seeded
+// generator, in admission order. It reports the behaviour to answer with
+// immediately (an error status or a reset) when the request is not
+// admitted, and whether it was admitted.
+func (s *Server) decide() (plan, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	b := Normal
+	if len(s.script) > 0 {
+		b = s.script[0]
+		s.script = s.script[1:]
+	}
+	switch b {
+	case Normal:
+	case RateLimit:
+		s.lim.advance(now)
+		s.lim.rejected(now)
+		return plan{behavior: RateLimit}, false
+	case Overload, ServerError, PaymentRequired, ResetBeforeHeaders:
+		return plan{behavior: b}, false
+	case WaitThenAnswer:
+		s.lim.enter()
+		return plan{behavior: b, wait: s.scriptedWait(false)}, true
+	case WaitThenClose:
+		s.lim.enter()
+		return plan{behavior: b, wait: s.scriptedWait(true), closeAfterWait: true}, true
+	default:
+		s.lim.enter()
+		return plan{behavior: b}, true
+	}
+	if s.overloaded(now) {
+		return plan{behavior: Overload}, false
+	}
+	if !s.lim.admit(now) {
+		s.lim.rejected(now)
+		return plan{behavior: RateLimit}, false
+	}
+	var p plan
+	uWait, uFault := s.rng.Float64(), s.rng.Float64()
+	w := s.cfg.Wait
+	if w.Duration > 0 && uWait < w.Share {
+		p.wait = w.Duration
+		if w.Max > 0 && w.Duration > w.Max {
+			p.wait, p.closeAfterWait = w.Max, true
+		}
+	}
+	f := s.cfg.Faults
+	switch {
+	case uFault < f.ResetBeforeHeaders:
+		p.behavior = ResetBeforeHeaders
+	case uFault < f.ResetBeforeHeaders+f.CutMidBody:
+		p.behavior = CutMidBody
+	case uFault < f.ResetBeforeHeaders+f.CutMidBody+f.SlowHeaders:
+		p.behavior = SlowHeaders
+	}
+	return p, true
+}
+
+func (s *Server) scriptedWait(closing bool) time.Duration {
+	w := s.cfg.Wait
+	if closing && w.Max > 0 {
+		return w.Max
+	}
+	if w.Duration > 0 {
+		return w.Duration
+	}
+	return defaultScriptedWait
+}
+
+// overloaded reports whether now falls in an overload window.
+func (s *Server) overloaded(now time.Duration) bool {
+	if len(s.cfg.Overload) == 0 {
+		return false
+	}
+	if s.lim.cycle > 0 {
+		now %= s.lim.cycle
+	}
+	for _, w := range s.cfg.Overload {
+		if now >= w.Start && now < w.Start+w.Duration {
+			return true
+		}
+	}
+	return false
+}
+
+// release counts an admitted request out of flight.
+func (s *Server) release() {
+	s.mu.Lock()
+	s.lim.leave()
+	s.mu.Unlock()
+}

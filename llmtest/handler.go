@@ -1,0 +1,220 @@
+package llmtest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+const maxRequestBody = 8 << 20
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/v1/chat/completions":
+		s.nRequests.Add(1)
+		s.chat(w, r)
+	case "/v1/models":
+		s.models(w, r)
+	default:
+		s.record(r, nil)
+		s.writeError(w, http.StatusNotFound, body404)
+	}
+}
+
+func (s *Server) record(r *http.Request, body []byte) {
+	if !s.cfg.RecordRequests {
+		return
+	}
+	req := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+}
+
+// authorize answers 402 or 401 per Config and reports whether the request
+// may go on.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.PaymentRequiredKey == "" && s.cfg.APIKey == "" {
+		return true
+	}
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if s.cfg.PaymentRequiredKey != "" && key == s.cfg.PaymentRequiredKey {
+		s.nPayment.Add(1)
+		s.writeError(w, http.StatusPaymentRequired, body402)
+		return false
+	}
+	if s.cfg.APIKey != "" && key != s.cfg.APIKey {
+		s.nUnauthorized.Add(1)
+		s.writeError(w, http.StatusUnauthorized, body401)
+		return false
+	}
+	return true
+}
+
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	s.record(r, nil)
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		s.writeError(w, http.StatusMethodNotAllowed, body405)
+		return
+	}
+	if !s.authorize(w, r) {
+		return
+	}
+	created := strconv.FormatInt(s.created, 10)
+	body := `{"object":"list","data":[` +
+		`{"id":"deepseek-chat","object":"model","created":` + created + `,"owned_by":"llmtest"},` +
+		`{"id":"deepseek-reasoner","object":"model","created":` + created + `,"owned_by":"llmtest"}]}`
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	io.WriteString(w, body)
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	s.record(r, body)
+	if r.Method != http.MethodPost {
+		s.nBadRequest.Add(1)
+		w.Header().Set("Allow", http.MethodPost)
+		s.writeError(w, http.StatusMethodNotAllowed, body405)
+		return
+	}
+	if !s.authorize(w, r) {
+		return
+	}
+	var req chatRequest
+	if err != nil || len(body) > maxRequestBody || json.Unmarshal(body, &req) != nil {
+		s.nBadRequest.Add(1)
+		s.writeError(w, http.StatusBadRequest, body400)
+		return
+	}
+	p, admitted := s.decide()
+	if !admitted {
+		s.answerError(w, p.behavior)
+		return
+	}
+	defer s.release()
+	s.serve(w, r, &req, p)
+}
+
+// serve answers an admitted request according to its plan.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, req *chatRequest, p plan) {
+	sl := sleeper{ctx: r.Context(), done: s.done}
+	defer sl.stop()
+	switch p.behavior {
+	case ResetBeforeHeaders:
+		s.nFaults.Add(1)
+		reset(w)
+		return
+	case SlowHeaders:
+		s.nFaults.Add(1)
+		if !sl.sleep(s.cfg.Faults.SlowHeadersDelay) {
+			s.nCanceled.Add(1)
+			return
+		}
+	case CutMidBody, TruncatedJSON:
+		s.nFaults.Add(1)
+	}
+	stream := req.Stream && p.behavior != TruncatedJSON
+	h := w.Header()
+	if stream {
+		h["Content-Type"] = []string{"text/event-stream"}
+		h["Cache-Control"] = []string{"no-cache"}
+	} else {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	headersSent := false
+	if p.wait > 0 {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		headersSent = true
+		line := "\n"
+		if stream {
+			line = ": keep-alive\n\n"
+		}
+		if !sl.keepAlive(w, line, p.wait, s.cfg.Wait.Interval) {
+			s.nCanceled.Add(1)
+			return
+		}
+		if p.closeAfterWait {
+			s.nClosedWhileWaiting.Add(1)
+			abort(w)
+		}
+	}
+	a := answer{
+		id:      "chatcmpl-" + strconv.FormatInt(s.seq.Add(1), 10),
+		created: s.created,
+		prompt:  req.promptTokens(),
+		chunks:  s.chunks,
+	}
+	a.model = appendJSONString(nil, req.Model)
+	var ok bool
+	if stream {
+		ok = s.stream(w, req, &a, &sl, p.behavior == CutMidBody)
+	} else {
+		ok = s.json(w, &a, &sl, p.behavior, headersSent)
+	}
+	if ok {
+		s.nCompleted.Add(1)
+	} else {
+		s.nCanceled.Add(1)
+	}
+}
+
+// json writes a chat.completion after the service time.
+func (s *Server) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior, headersSent bool) bool {
+	if !sl.sleep(s.cfg.ServiceTime) {
+		return false
+	}
+	body := a.appendCompletion(make([]byte, 0, 512))
+	switch b {
+	case CutMidBody:
+		if !headersSent {
+			w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+		}
+		w.Write(body[:len(body)/2])
+		abort(w)
+	case TruncatedJSON:
+		body = body[:len(body)/2]
+	}
+	if !headersSent {
+		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	_, err := w.Write(body)
+	return err == nil
+}
+
+// stream writes the chunks of a streamed answer, spreading the service
+// time over them.
+func (s *Server) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, cut bool) bool {
+	rc := http.NewResponseController(w)
+	if rc.Flush() != nil {
+		return false
+	}
+	n := len(a.chunks)
+	per := s.cfg.ServiceTime / timeDiv(n)
+	buf := make([]byte, 0, 512)
+	for i := range n {
+		if !sl.sleep(per) {
+			return false
+		}
+		buf = a.appendChunk(buf[:0], i)
+		if _, err := w.Write(buf); err != nil {
+			return false
+		}
+		if cut && i >= (n-1)/2 {
+			abort(w)
+		}
+		if rc.Flush() != nil {
+			return false
+		}
+	}
+	usage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	buf = a.appendFinish(buf[:0], usage)
+	if _, err := w.Write(buf); err != nil {
+		return false
+	}
+	return rc.Flush() == nil
+}

@@ -1,0 +1,58 @@
+package llmtest
+
+import "time"
+
+// Stats is a snapshot of a [Server]'s counters, from [Server.Stats].
+type Stats struct {
+	// Requests counts chat completion requests received, whatever their
+	// outcome.
+	Requests int64
+	// Completed counts answers written in full (status 200).
+	Completed int64
+	// RateLimited counts 429 answers.
+	RateLimited int64
+	// Overloaded counts 503 answers.
+	Overloaded int64
+	// PaymentRequired counts 402 answers.
+	PaymentRequired int64
+	// Unauthorized counts 401 answers.
+	Unauthorized int64
+	// BadRequest counts 400 (malformed JSON) and 405 answers.
+	BadRequest int64
+	// ClosedWhileWaiting counts connections the server closed because a
+	// scheduling wait exceeded Wait.Max (or WaitThenClose).
+	ClosedWhileWaiting int64
+	// Faults counts injected faults, random and scripted: resets, cut
+	// bodies, slow headers and truncated JSON.
+	Faults int64
+	// ServerErrors counts scripted 500 answers.
+	ServerErrors int64
+	// Canceled counts admitted requests whose client went away (or whose
+	// server closed) before the answer was complete.
+	Canceled int64
+
+	// InFlight is the number of requests admitted and not yet finished.
+	InFlight int
+	// PeakInFlight is the highest InFlight seen.
+	PeakInFlight int
+	// Limit is the current effective limit (after punishment); 0 means
+	// unlimited.
+	Limit int
+	// LimitIntegral is the integral of the effective limit over time since
+	// the server started, in request·seconds. Unlimited spans contribute
+	// zero, so it is meaningful only when every phase has a limit.
+	LimitIntegral float64
+	// Elapsed is the time since the server started.
+	Elapsed time.Duration
+}
+
+// MeanLimit returns LimitIntegral divided by Elapsed in seconds: the mean
+// effective limit so far, or 0 before any time has passed. Divided by the
+// service time it gives the ideal goodput in requests per second. Like
+// LimitIntegral it is meaningful only when every phase has a limit.
+func (s Stats) MeanLimit() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return s.LimitIntegral / s.Elapsed.Seconds()
+}
