@@ -234,22 +234,22 @@ func ExampleConfig_telemetry() {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close() // spans end with the body
 
-	var lines []string
-	for _, s := range spans.Ended() {
+	ended := spans.Ended()
+	sort.Slice(ended, func(i, j int) bool { return ended[i].StartTime().Before(ended[j].StartTime()) })
+	for _, s := range ended {
 		line := s.Name()
 		for _, a := range s.Attributes() {
 			switch a.Key {
 			case "http.response.status_code", "http.request.resend_count", "gen_ai.usage.output_tokens":
-				line += fmt.Sprintf(" %s=%s", a.Key, a.Value.Emit())
+				line += fmt.Sprintf(" %s=%s", a.Key, a.Value.String())
 			}
 		}
-		lines = append(lines, line)
-	}
-	sort.Strings(lines)
-	for _, l := range lines {
-		fmt.Println(l)
+		fmt.Println(line)
 	}
 	// Output:
+	// chat deepseek-chat http.response.status_code=200 gen_ai.usage.output_tokens=4
+	// POST http.response.status_code=429
+	// POST http.request.resend_count=1 http.response.status_code=200
 }
 
 // Leaving layers out: Without takes a set of layers.

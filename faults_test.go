@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,13 +82,17 @@ var faultRows = []faultRow{
 	},
 	{
 		fault: "connection closed while waiting to be scheduled", want: "200 after 2 attempts (keepalive.ErrClosedWhileWaiting retried)",
-		server: func(cfg *llmtest.Config, _ bool) { cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: 2 * time.Millisecond} },
+		server: func(cfg *llmtest.Config, _ bool) {
+			cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: 2 * time.Millisecond}
+		},
 		script: []llmtest.Behavior{llmtest.WaitThenClose},
 		status: 200, attempts: 2,
 	},
 	{
 		fault: "keep-alives while waiting, then the answer", want: "200 after 1 attempt, keep-alives hidden",
-		server: func(cfg *llmtest.Config, _ bool) { cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: time.Millisecond} },
+		server: func(cfg *llmtest.Config, _ bool) {
+			cfg.Wait = llmtest.Wait{Duration: 30 * time.Millisecond, Interval: time.Millisecond}
+		},
 		script: []llmtest.Behavior{llmtest.WaitThenAnswer},
 		status: 200, attempts: 1,
 	},
@@ -263,18 +268,22 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 		}
 		return
 	}
-	err = readAnswer(resp, stream)
+	data, err := io.ReadAll(resp.Body)
 	switch {
 	case row.bodyErr != nil:
 		if !errors.Is(err, row.bodyErr) {
 			t.Errorf("reading the body: %v, want %v", err, row.bodyErr)
 		}
-	case row.badBody:
-		if err == nil || errors.Is(err, io.ErrUnexpectedEOF) && stream {
-			t.Errorf("reading the body: %v, want an incomplete answer ending cleanly", err)
-		}
 	case err != nil:
 		t.Errorf("reading the body: %v", err)
+	case row.badBody:
+		if err := checkAnswer(data, stream); err == nil {
+			t.Errorf("the body is a complete answer, want a truncated one:\n%s", data)
+		}
+	default:
+		if err := checkAnswer(data, stream); err != nil {
+			t.Errorf("the body is not a complete answer: %v\n%s", err, data)
+		}
 	}
 }
 
@@ -317,15 +326,27 @@ func chat(ctx context.Context, c *http.Client, baseURL string, stream bool) (*ht
 	return c.Do(req)
 }
 
-// readAnswer reads a chat answer to its end and reports whether it was
-// complete: a JSON chat.completion with choices, or a stream ending in
-// "data: [DONE]".
+// readAnswer reads a chat answer to its end and checks it is complete.
 func readAnswer(resp *http.Response, stream bool) error {
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return checkAnswer(data, stream)
+}
+
+// checkAnswer reports whether data is a complete chat answer: a JSON
+// chat.completion with choices, or a stream whose last event is
+// "data: [DONE]", with no keep-alive bytes left in either.
+func checkAnswer(data []byte, stream bool) error {
 	if !stream {
+		if len(data) == 0 || data[0] != '{' {
+			return fmt.Errorf("the JSON does not start with '{'")
+		}
 		var v struct {
 			Choices []json.RawMessage `json:"choices"`
 		}
-		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		if err := json.Unmarshal(data, &v); err != nil {
 			return err
 		}
 		if len(v.Choices) == 0 {
@@ -333,14 +354,19 @@ func readAnswer(resp *http.Response, stream bool) error {
 		}
 		return nil
 	}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	done := false
 	for sc.Scan() {
-		if sc.Text() == "data: [DONE]" {
-			return nil
+		line := sc.Text()
+		if strings.HasPrefix(line, ":") {
+			return fmt.Errorf("a comment line reached the caller: %q", line)
+		}
+		if line == "data: [DONE]" {
+			done = true
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return err
+	if !done {
+		return errors.New("stream ended without [DONE]")
 	}
-	return fmt.Errorf("stream ended without [DONE]")
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
+	"go.uber.org/goleak"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/pacerhttp/pacer/concurrency"
@@ -20,6 +21,10 @@ import (
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 // The goodput workload: goodputCallers goroutines share goodputRequests
 // chat completions against an API whose account limit steps
@@ -63,6 +68,17 @@ type contender struct {
 var goodputContenders = []contender{
 	{name: "pacer-gate+retry", client: pacerClient},
 	{name: "pacer-gate+retry/steady16", steady: true, client: pacerClient},
+	// What the gate reaches when retries back off briefly: behind a gate a
+	// retried request waits in the gate's queue anyway.
+	{name: "pacer-gate+retry50ms", client: pacerShortBackoff},
+	{name: "pacer-gate+retry50ms/steady16", steady: true, client: pacerShortBackoff},
+	// The best a client can do against the steady server on this machine:
+	// a gate that knows the limit.
+	{name: "fixed16-gate+retry/steady16", steady: true, client: func(base http.RoundTripper) *http.Client {
+		g := concurrency.New(concurrency.Config{Limit: 16})
+		r := retry.New(retry.Config{})
+		return &http.Client{Transport: transport.Chain(base, r.Wrap, g.Wrap)}
+	}},
 	{name: "go-retryablehttp", client: func(base http.RoundTripper) *http.Client {
 		return retryableClient(base)
 	}},
@@ -79,6 +95,13 @@ var goodputContenders = []contender{
 func pacerClient(base http.RoundTripper) *http.Client {
 	g := concurrency.New(concurrency.Config{})
 	r := retry.New(retry.Config{})
+	return &http.Client{Transport: transport.Chain(base, r.Wrap, g.Wrap)}
+}
+
+// pacerShortBackoff is pacerClient with a 50 ms base backoff.
+func pacerShortBackoff(base http.RoundTripper) *http.Client {
+	g := concurrency.New(concurrency.Config{})
+	r := retry.New(retry.Config{BaseDelay: 50 * time.Millisecond})
 	return &http.Client{Transport: transport.Chain(base, r.Wrap, g.Wrap)}
 }
 
@@ -140,9 +163,13 @@ type goodputResult struct {
 
 func runGoodput(b *testing.B, c contender) goodputResult {
 	srv := goodputServer(c.steady)
-	defer srv.Close()
-	base := &http.Transport{MaxIdleConnsPerHost: 2 * goodputCallers, MaxConnsPerHost: 0}
-	defer base.CloseIdleConnections()
+	base := &http.Transport{MaxIdleConnsPerHost: 2 * goodputCallers}
+	defer func() {
+		// Server first: connections a peer left busy (a body it never
+		// closed) end with it; then the idle ones.
+		srv.Close()
+		base.CloseIdleConnections()
+	}()
 	client := c.client(base)
 	url := srv.URL() + "/chat/completions"
 

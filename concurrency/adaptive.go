@@ -45,7 +45,7 @@ type adaptive struct {
 	// probeFrom is the ceiling a probe started from, 0 when not probing.
 	probeFrom int
 
-	// rejectRTT is a moving average of how long a 429 takes to come back;
+	// rejectRTT is a decaying maximum of how long a 429 takes to come back;
 	// fastest is the shortest latency of any response. They set the gap
 	// between probes.
 	rejectRTT, fastest time.Duration
@@ -86,14 +86,19 @@ func clamp(v, lo, hi int) int {
 	return v
 }
 
+// current is the limit in force: levels up to safe are admitted freely and
+// one above it as a probe, so a limit that slow start raised further is
+// not yet in force.
+func (a *adaptive) current() int { return min(a.limit, a.safe+1) }
+
 // gap is how long a probe must go without a 429 before the next level is
-// tried: twice the time a 429 takes to come back, so that one probe is in
-// doubt at a time and an overshoot costs one 429.
+// tried: three times the time a 429 takes to come back, so that one probe
+// is in doubt at a time and an overshoot costs one 429.
 func (a *adaptive) gap() time.Duration {
 	var g time.Duration
 	switch {
 	case a.rejectRTT > 0:
-		g = 2 * a.rejectRTT
+		g = 3 * a.rejectRTT
 	case a.fastest > 0:
 		g = a.fastest / 4
 	default:
@@ -102,19 +107,16 @@ func (a *adaptive) gap() time.Duration {
 	return max(g, minGap)
 }
 
-// probeWait reports how long to wait before a request may be admitted at
-// level x (x ≤ limit, x > safe); zero means now. A pending probe that
-// survived the gap makes its level safe.
-func (a *adaptive) probeWait(x int, now time.Time) time.Duration {
+// probeWait reports how long to wait before a request may be admitted
+// above the safe level; zero means now. A pending probe that went the gap
+// without a 429 makes its level safe.
+func (a *adaptive) probeWait(now time.Time) time.Duration {
 	if a.probeLevel > 0 {
 		if d := a.probeAt.Add(a.gap()).Sub(now); d > 0 {
 			return d
 		}
 		a.safe = max(a.safe, a.probeLevel)
 		a.probeLevel = 0
-		if x <= a.safe {
-			return 0
-		}
 	}
 	return 0
 }
@@ -136,11 +138,9 @@ func (a *adaptive) timed(limited bool, latency time.Duration) {
 		a.fastest = latency
 	}
 	if limited {
-		if a.rejectRTT == 0 {
-			a.rejectRTT = latency
-		} else {
-			a.rejectRTT += (latency - a.rejectRTT) / 4
-		}
+		// A decaying maximum: one slow 429 (a new connection, a busy
+		// machine) widens the gap at once; it narrows slowly.
+		a.rejectRTT = max(latency, a.rejectRTT-a.rejectRTT/8)
 	}
 }
 
@@ -193,6 +193,10 @@ func (a *adaptive) raise() bool {
 // ep, and reports whether the limit changed.
 func (a *adaptive) rateLimited(x int, ep uint64) bool {
 	if ep != a.epoch {
+		// Part of a burst already answered; but its level is not safe.
+		if x <= a.safe {
+			a.safe = max(x-1, a.min)
+		}
 		return false
 	}
 	old := a.limit

@@ -41,44 +41,53 @@
 // time the server kept a request waiting to be scheduled. Each admitted
 // request remembers its level x (the key's requests in flight at its
 // admission, itself included) and the epoch (the number of decreases so
-// far). A 429 at level x proves the server's limit is below x; a success at
-// level x suggests it is at least x.
+// far): a 429 at level x says the server's limit was below x.
 //
-//   - Decrease on a 429, once per burst: a 429 for a request admitted in an
-//     earlier epoch was sent before the last decrease and answers nothing
-//     new, so it is ignored; one round trip of 429s is one signal. When x is
-//     above every level that succeeded in this epoch, the 429 is a probe that
-//     failed: the limit becomes x−1, the highest level that fits, and nothing
-//     is lost. When a level that succeeded in this epoch fails, the server's
-//     limit dropped: the limit becomes x/2 (multiplicative decrease), and the
-//     climb below finds the new level within a few round trips.
-//   - The level below the last counted 429 is the ceiling. Below it, the
-//     limit climbs by one per success while the gate is saturated (requests
-//     queued, or in flight at the limit): it doubles every round trip, like
-//     TCP slow start, so a lowered limit is regained in two or three round
-//     trips and a 6 becomes a 24 in about as many.
-//   - At the ceiling the gate holds for a few round trips (one, doubling up
-//     to four while probes keep failing at the same level), then probes one
-//     above it. A failed probe costs a single 429 and puts the limit back at
-//     the ceiling; a probe that succeeds means the server's limit rose, and
-//     the slow-start climb resumes until the next 429 marks the new ceiling.
-//   - Increase only when saturated: successes while the gate has spare
-//     permits prove nothing about the limit.
-//   - Never increase on a success that waited to be scheduled
-//     ([transport.Facts].ScheduleWait grew during the attempt), nor on a 503:
-//     the platform is full; the current limit becomes the ceiling, and
-//     probing waits for a round trip without such a sign.
+//   - One burst, one signal. A 429 or a success for a request admitted in an
+//     earlier epoch was sent before the last decrease and is ignored, so a
+//     round trip's worth of 429s is one signal and the limit never
+//     collapses on a burst.
+//   - Overshoot: a 429 above the ceiling (the highest level believed to
+//     fit) sets the limit and the ceiling to x−1, the level just below the
+//     one that failed. Nothing is lost: it is the level that was working.
+//   - Dip: a 429 at or below the ceiling steps the limit to x−1 but keeps
+//     the ceiling, and the next success climbs back. Such a 429 is usually
+//     the server still counting a request that has just ended for us; a
+//     second one at the ceiling before a full hold lowers the ceiling.
+//   - Drop: three counted 429s in a row, each after a decrease, with no
+//     success between, mean the server's limit fell (a step down, or a
+//     punishment): the limit halves, the ceiling is forgotten, and the climb
+//     below finds the new level.
+//   - Climb: below the ceiling, or with none known, each success while the
+//     gate is saturated (requests queued, or in flight at the limit) adds
+//     one: the limit doubles every round trip, like TCP slow start. Levels
+//     above the highest one known to work are admitted one at a time, each
+//     after a gap of three times the time a 429 takes to come back (a quarter of
+//     the fastest response before any 429 was seen), so an overshoot costs
+//     one 429, not a round trip's worth.
+//   - Hold and probe: at the ceiling the gate holds for one round trip, then
+//     probes one above it. A failed probe costs a single 429 and doubles the
+//     hold (up to four round trips); a probe that succeeds means the
+//     server's limit rose, and the climb goes on until the next overshoot.
+//   - Never increase while unsaturated, nor on a success that waited to be
+//     scheduled ([transport.Facts].ScheduleWait grew during the attempt),
+//     nor on a 503: the platform is full; the current limit becomes the
+//     ceiling, and probing waits for a round trip without such a sign.
 //
-// Compared with the classics: AIMD halves on every loss and so spends most
-// of its time below a steady limit and pays a 429 for every sawtooth;
-// Vegas and Netflix's Gradient2 read queueing from latency, which a server
-// that rejects instead of queueing does not show; AWS's CUBIC client rate
-// limiter remembers the rate at the last throttle and returns to it quickly,
-// then probes slowly, which is the shape used here, with the level of the
-// 429 itself telling an overshoot by one (back to x−1) from a drop (halve).
-// Against a server whose limit steps 16→6→24 every two seconds with 40 ms
-// requests, this keeps 429s to a few per step and a handful per second of
-// probing, far below what such servers punish.
+// Compared with the classics: AIMD halves on every loss and so spends much
+// of its time below a steady limit, paying a 429 for every sawtooth; Vegas
+// and Netflix's Gradient2 read queueing from latency, which a server that
+// rejects instead of queueing does not show; AWS's CUBIC client rate
+// limiter remembers the rate of the last throttle, returns to it fast and
+// probes beyond it slowly, which is the shape used here, with the level of
+// each 429 telling an overshoot by one (step back to x−1) from a drop
+// (halve). Against a server whose limit steps 16→6→24 every two seconds
+// with 40 ms requests, this keeps 429s to a few per step and a few per
+// second of probing, far below what such servers punish, and follows a
+// step within a few round trips.
+//
+// [Gate.Stats] reports the limit in force; [Config].OnLimit sees every
+// change.
 //
 // # Sharing a limit between processes
 //

@@ -480,6 +480,7 @@ func TestScheduleWaitStopsIncrease(t *testing.T) {
 	for _, wait := range []bool{false, true} {
 		g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxQueue: 100})
 		rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(200 * time.Microsecond) // long enough for a queue to form
 			if wait {
 				transport.RecordFrom(r.Context()).Update(func(f *transport.Facts) { f.ScheduleWait += time.Millisecond })
 			}

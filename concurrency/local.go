@@ -136,7 +136,7 @@ func (l *localLimiter) Acquire(ctx context.Context, key string, p transport.Prio
 // probe gap ends. Called with mu held.
 func (ks *keyState) probeNow() bool {
 	now := ks.l.now()
-	d := ks.alg.probeWait(ks.inFlight+1, now)
+	d := ks.alg.probeWait(now)
 	if d <= 0 {
 		return true
 	}
@@ -248,7 +248,7 @@ func (pm *localPermit) Release(fb Feedback) {
 	pm.next, ks.free = ks.free, pm
 	ks.inFlight--
 	ks.handOff()
-	limit := ks.alg.limit
+	limit := ks.alg.current()
 	ks.mu.Unlock()
 	if changed && ks.l.onLimit != nil {
 		ks.l.onLimit(ks.key, limit)
@@ -290,7 +290,7 @@ func (l *localLimiter) Each(fn func(key string, s KeyStats)) {
 	l.keys.Range(func(k, v any) bool {
 		ks := v.(*keyState)
 		ks.mu.Lock()
-		s := KeyStats{Limit: ks.alg.limit, InFlight: ks.inFlight, Queued: ks.queued}
+		s := KeyStats{Limit: ks.alg.current(), InFlight: ks.inFlight, Queued: ks.queued}
 		ks.mu.Unlock()
 		fn(k.(string), s)
 		return true

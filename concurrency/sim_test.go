@@ -201,7 +201,7 @@ func (s *simServer) run(l *localLimiter) simResult {
 		e.pm.Release(Feedback{Outcome: o, Latency: e.latency})
 		if s.onRelease != nil {
 			ks.mu.Lock()
-			lim := ks.alg.limit
+			lim := ks.alg.current()
 			ks.mu.Unlock()
 			s.onRelease(now, lim)
 		}

@@ -78,8 +78,9 @@ func New(cfg Config) *Filter {
 //     matching the context's error. The body is closed at once, which ends a
 //     read in progress, so the wait ends promptly with any body.
 //
-// The wait starts no goroutine: the context and MaxWait are watched with
-// [context.AfterFunc] and [time.AfterFunc], which run only if they fire.
+// The wait starts no goroutine of its own: the context and MaxWait are
+// watched with [context.AfterFunc] and [time.AfterFunc], whose callbacks run
+// only if they fire (for contexts made by the context package).
 //
 // # Content-Length
 //

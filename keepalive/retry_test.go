@@ -70,7 +70,7 @@ func TestRetryAfterClosedWhileWaitingLLMTest(t *testing.T) {
 		t.Fatalf("stream = %q, %v", content, err)
 	}
 	st := s.Stats()
-	if st.ClosedWhileWaiting != 1 || st.Completed != 1 {
-		t.Fatalf("server stats = %+v, want one closed wait and one completion", st)
+	if st.ClosedWhileWaiting != 1 || st.Requests != 2 {
+		t.Fatalf("server stats = %+v, want two requests, one closed while waiting", st)
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-var answerWords = [...]string{"Hello", " from", " the", " fake", " API", " of", " llmtest"}
-
-// answerChunks returns the n content pieces of every answer: the words
-// above, then " more" for each further piece, the last one ending in ".".
+// answerChunks returns the n content pieces of every answer: the words of
+// "Hello from the fake API of llmtest", then " more" for each further
+// piece, the last one ending in ".".
 func answerChunks(n int) []string {
+	answerWords := [...]string{"Hello", " from", " the", " fake", " API", " of", " llmtest"}
 	c := make([]string, n)
 	for i := range c {
 		if i < len(answerWords) {

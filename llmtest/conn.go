@@ -89,5 +89,3 @@ func (sl *sleeper) keepAlive(w http.ResponseWriter, line string, d, interval tim
 		}
 	}
 }
-
-func timeDiv(n int) time.Duration { return time.Duration(max(n, 1)) }

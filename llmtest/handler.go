@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const maxRequestBody = 8 << 20
@@ -190,31 +191,35 @@ func (s *Server) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior,
 // time over them.
 func (s *Server) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, cut bool) bool {
 	rc := http.NewResponseController(w)
-	if rc.Flush() != nil {
+	n := len(a.chunks)
+	per := s.cfg.ServiceTime / time.Duration(n) // n >= 1 after defaults
+	if per > 0 && rc.Flush() != nil {           // headers first, as real APIs do
 		return false
 	}
-	n := len(a.chunks)
-	per := s.cfg.ServiceTime / timeDiv(n)
-	buf := make([]byte, 0, 512)
+	buf := make([]byte, 0, 1024)
 	for i := range n {
-		if !sl.sleep(per) {
-			return false
+		if per > 0 {
+			if !sl.sleep(per) {
+				return false
+			}
+			buf = buf[:0]
 		}
-		buf = a.appendChunk(buf[:0], i)
-		if _, err := w.Write(buf); err != nil {
-			return false
-		}
+		buf = a.appendChunk(buf, i)
 		if cut && i >= (n-1)/2 {
+			w.Write(buf)
 			abort(w)
 		}
-		if rc.Flush() != nil {
-			return false
+		if per > 0 {
+			if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
+				return false
+			}
 		}
 	}
-	usage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	buf = a.appendFinish(buf[:0], usage)
-	if _, err := w.Write(buf); err != nil {
-		return false
+	if per > 0 {
+		buf = buf[:0]
 	}
-	return rc.Flush() == nil
+	usage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	buf = a.appendFinish(buf, usage)
+	_, err := w.Write(buf)
+	return err == nil && rc.Flush() == nil
 }

@@ -153,7 +153,7 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (*op
 			o.probePause = 2 * time.Second
 		}
 	} else if set["max-concurrency"] || set["fake-limit"] {
-		return nil, errors.New("-max-concurrency and -fake-limit apply to probe only: pacer probe ...")
+		return nil, errors.New("-max-concurrency and -fake-limit apply to probe only (pacer probe -max-concurrency N)")
 	}
 	return o, nil
 }

@@ -9,7 +9,7 @@ import (
 
 // printTable prints the summary of every contender's run.
 func printTable(out *terminal, cs []*contender, requests int) {
-	out.printf("%-17s %9s %9s %7s %14s %9s %9s\n", "client", "success", "attempts", "429s", "goodput/ideal", "p50", "p99")
+	out.printf("%-17s %8s %9s %6s %7s %9s %9s %7s %7s\n", "client", "success", "attempts", "429s", "time", "goodput", "of ideal", "p50", "p99")
 	for _, c := range cs {
 		s := c.summary
 		cnt := c.counter.Stats()
@@ -21,11 +21,14 @@ func printTable(out *terminal, cs []*contender, requests int) {
 		if r, ok := goodputRatio(c); ok {
 			ratio = fmt.Sprintf("%.2f", r)
 		}
-		out.printf("%-17s %9s %9d %7d %14s %9s %9s\n", c.name, success, cnt.Attempts, cnt.RateLimited, ratio, ms(s.P50), ms(s.P99))
+		goodput := fmt.Sprintf("%.0f/s", float64(s.OK)/max(s.Elapsed.Seconds(), 1e-9))
+		out.printf("%-17s %8s %9d %6d %6.1fs %9s %9s %7s %7s\n", c.name, success, cnt.Attempts, cnt.RateLimited, s.Elapsed.Seconds(), goodput, ratio, ms(s.P50), ms(s.P99))
 	}
-	out.printf("\nsuccess: requests answered 200 with a complete body, out of %d. attempts and 429s: counted on the wire,\n"+
-		"retries included. goodput/ideal: successful requests per second against what the server's limit allows\n"+
-		"(limit / service time, integrated over the run). p50/p99: latency of the successful requests, waits included.\n", requests)
+	out.printf("\nsuccess: requests answered 200 with a complete body, out of %d. attempts, 429s: counted on the wire,\n"+
+		"retries included. time: until the client finished or gave up on every request. goodput: successful\n"+
+		"requests per second; of ideal: goodput as a share of what the server's limit allows in that time (limit /\n"+
+		"service time), so a client that fails fast scores on it only what it got through. p50, p99: latency of\n"+
+		"the successful requests, waits included.\n", requests)
 	for _, c := range cs {
 		if len(c.summary.Failures) == 0 {
 			continue

@@ -22,12 +22,15 @@ type contender struct {
 	name    string
 	client  *http.Client
 	counter *loadgen.Counter
-	stack   *pacer.Stack   // the pacer contender only
+	stack   *pacer.Stack    // the pacer contender only
 	server  *llmtest.Server // its own fake API, nil against a real endpoint
 	started time.Time       // when its fake API started
 
 	run     *loadgen.Run
 	summary loadgen.Summary
+
+	interactive bool // progress is redrawn in place
+	reported    bool // its finished line was shown
 }
 
 // The fake API of the demo: the limit moves 16 → 6 → 24 every 2 s, an answer
@@ -120,6 +123,7 @@ func runWorkload(ctx context.Context, o *options) error {
 			w.TokenBudget = int64(o.maxTokens)
 			w.Counter = c.counter
 		}
+		c.interactive = o.out.interactive
 		c.run = loadgen.Start(ctx, w)
 	}
 	begin := time.Now()
@@ -140,19 +144,26 @@ func runWorkload(ctx context.Context, o *options) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	all := allDone(cs)
+	pacerDone, tickC := pc.run.Done(), tick.C
 	sampleNow()
 loop:
 	for {
 		select {
 		case <-all:
 			break loop
-		case <-tick.C:
+		case <-pacerDone:
+			// The chart covers pacer's run: one last sample, then no more.
+			sampleNow()
+			pacerDone, tickC = nil, nil
+		case <-tickC:
 			sampleNow()
 		case <-render.C:
 			o.out.live(progressLines(cs, int64(o.requests)))
 		}
 	}
-	sampleNow()
+	if pacerDone != nil {
+		sampleNow()
+	}
 	o.out.live(progressLines(cs, int64(o.requests)))
 	o.out.endLive()
 	for _, c := range cs {
@@ -194,9 +205,11 @@ func allDone(cs []*contender) <-chan struct{} {
 	return ch
 }
 
+// progressLines renders one line per contender. Off a terminal, a contender
+// that has finished gets its line once more and then no longer.
 func progressLines(cs []*contender, total int64) []string {
-	lines := make([]string, len(cs))
-	for i, c := range cs {
+	lines := make([]string, 0, len(cs))
+	for _, c := range cs {
 		p := c.run.Progress()
 		cnt := c.counter.Stats()
 		okPct := 0.0
@@ -209,10 +222,21 @@ func progressLines(cs []*contender, total int64) []string {
 			limit, inFlight, queued := gateStats(c.stack)
 			l += fmt.Sprintf("  limit %2d  in flight %2d  queued %2d", limit, inFlight, queued)
 		}
-		if c.server != nil {
-			l += fmt.Sprintf("  (server limit %2d)", c.server.Stats().Limit)
+		finished := false
+		select {
+		case <-c.run.Done():
+			finished = true
+			l += "  done"
+		default:
+			if c.server != nil {
+				l += fmt.Sprintf("  (server limit %2d)", c.server.Stats().Limit)
+			}
 		}
-		lines[i] = l
+		if finished && c.reported && !c.interactive {
+			continue
+		}
+		c.reported = finished
+		lines = append(lines, l)
 	}
 	return lines
 }

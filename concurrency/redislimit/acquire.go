@@ -61,7 +61,10 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 			ks.take(w)
 			return nil, &concurrency.QueueError{Err: concurrency.ErrQueueFull, Key: key, MaxQueue: l.cfg.maxQueue}
 		}
-		if n > 0 {
+		if len(v) > 4 && toInt(v[4]) > 0 {
+			// Room, but the next level is a probe not due yet.
+			l.kickAfter(ks, time.Duration(toInt(v[4]))*time.Microsecond)
+		} else if n > 0 {
 			// Room, but others queued ahead: look again at once, in case
 			// their notice went by before this ticket existed.
 			l.markDirty(ks)
@@ -124,12 +127,15 @@ func (l *Limiter) admitWaiting(ks *keyState) {
 		args[i] = id
 	}
 	v, err := l.run(l.ctx, admitScript, ks, args...)
-	if err != nil || len(v) < 2 {
+	if err != nil || len(v) < 3 {
 		return
 	}
 	l.sawLimit(ks, toInt(v[0]))
 	epoch := int64(toInt(v[1]))
-	for i := 2; i+1 < len(v); i += 2 {
+	if wait := toInt(v[2]); wait > 0 {
+		l.kickAfter(ks, time.Duration(wait)*time.Microsecond)
+	}
+	for i := 3; i+1 < len(v); i += 2 {
 		id, _ := v[i].(string)
 		pm := &permit{l: l, ks: ks, id: id, level: toInt(v[i+1]), epoch: epoch}
 		// A waiter no longer waiting gave up: its cancel call removes the

@@ -3,6 +3,7 @@ package redislimit
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -16,6 +17,7 @@ type keyState struct {
 	limit atomic.Int64 // the shared limit as last seen
 
 	mu      sync.Mutex
+	kick    *time.Timer // pending look at the queue when a probe is due
 	held    map[string]struct{}
 	waiting map[string]*waiter
 	queue   [2]waitList // Interactive, Background

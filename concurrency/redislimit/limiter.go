@@ -157,6 +157,12 @@ func (l *Limiter) Close() error {
 		l.wg.Wait()
 		l.keysMu.Lock()
 		for _, ks := range l.keys {
+			ks.mu.Lock()
+			if ks.kick != nil {
+				ks.kick.Stop()
+				ks.kick = nil
+			}
+			ks.mu.Unlock()
 			ks.retryAll()
 		}
 		l.keysMu.Unlock()

@@ -3,7 +3,10 @@ package redislimit
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,6 +21,22 @@ func (l *Limiter) markDirty(ks *keyState) {
 	case l.kick <- struct{}{}:
 	default:
 	}
+}
+
+// kickAfter marks ks dirty after d, when a paced admission is due; one
+// timer per key at a time.
+func (l *Limiter) kickAfter(ks *keyState, d time.Duration) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.kick != nil || l.ctx.Err() != nil {
+		return
+	}
+	ks.kick = time.AfterFunc(d, func() {
+		ks.mu.Lock()
+		ks.kick = nil
+		ks.mu.Unlock()
+		l.markDirty(ks)
+	})
 }
 
 // markWaiting marks every key with waiters dirty.
@@ -183,8 +202,10 @@ func (l *Limiter) downCause() error {
 	return l.cause
 }
 
-// unreachable reports whether err means Redis could not be reached, as
-// opposed to an error reply (which a working server sent).
+// unreachable reports whether err means Redis could not be reached (the
+// connection was refused, reset or closed, a call timed out, the pool had no
+// connection), or answered that it cannot serve now (LOADING, READONLY and
+// the like), as opposed to an error reply or a reply of the wrong shape.
 func unreachable(err error) bool {
 	var re redis.Error
 	if errors.As(err, &re) {
@@ -195,7 +216,12 @@ func unreachable(err error) bool {
 		}
 		return false
 	}
-	return !errors.Is(err, redis.Nil)
+	var ne net.Error
+	return errors.As(err, &ne) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrPoolExhausted) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // sleep waits d, and reports false if the limiter closed meanwhile.

@@ -193,7 +193,8 @@ func TestKilledProcessPermitsReturn(t *testing.T) {
 	if line := w.line(t); line != "HELD" {
 		t.Fatalf("worker said %q", line)
 	}
-	lim := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: prefix, Limit: k, TTL: ttl, Recheck: 50 * time.Millisecond})
+	lim := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: prefix, Limit: k, TTL: ttl, Recheck: 50 * time.Millisecond, FallbackLimit: -1,
+		OnStateChange: func(s redislimit.State, err error) { t.Logf("state %v: %v", s, err) }})
 	defer lim.Close()
 
 	// The worker holds every permit: none for us, and it renews them for
@@ -204,6 +205,7 @@ func TestKilledProcessPermitsReturn(t *testing.T) {
 	if err == nil {
 		t.Fatal("acquired a permit while another process held them all")
 	}
+	t.Logf("while held: %v", err)
 
 	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -251,7 +252,7 @@ func (r *Run) one(ctx context.Context) (int64, string, error) {
 		if errors.Is(err, ErrCapReached) {
 			return 0, "not sent (cap)", err
 		}
-		return 0, transport.Classify(nil, err).String(), err
+		return 0, errorReason(err), err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -273,6 +274,30 @@ func (r *Run) one(ctx context.Context) (int64, string, error) {
 		return tokens, "bad body", err
 	}
 	return tokens, "", nil
+}
+
+// errorReason names a failed request by its outcome and, for an error that
+// is not a timeout or a cancellation, by what the client said.
+func errorReason(err error) string {
+	o := transport.Classify(nil, err)
+	if o != transport.NetworkError {
+		return o.String()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := err.Error()
+	// Leave out a leading "POST http://host/path " that some clients add.
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if j := strings.IndexByte(msg[i:], ' '); j >= 0 {
+			msg = msg[i+j+1:]
+		}
+	}
+	if len(msg) > 60 {
+		msg = msg[:57] + "..."
+	}
+	return "error (" + msg + ")"
 }
 
 type usage struct {

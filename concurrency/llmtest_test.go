@@ -1,0 +1,98 @@
+package concurrency_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/llmtest"
+)
+
+// TestAdaptiveFollowsStep runs callers that always have work against a
+// fake API whose limit steps 16 → 6 → 24, and checks, with generous
+// bounds, that the learned limit is near each level by the end of its
+// phase (about 30 round trips after the step).
+func TestAdaptiveFollowsStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about two seconds")
+	}
+	const phase = 600 * time.Millisecond
+	srv := llmtest.NewServer(llmtest.Config{
+		Phases:      []llmtest.Phase{{Limit: 16, Duration: phase}, {Limit: 6, Duration: phase}, {Limit: 24, Duration: phase}},
+		ServiceTime: 20 * time.Millisecond,
+		Seed:        1,
+	})
+	defer srv.Close()
+	g := concurrency.New(concurrency.Config{})
+	base := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer base.CloseIdleConnections()
+	client := &http.Client{Transport: g.Wrap(base)}
+	url := srv.URL() + "/chat/completions"
+	body := []byte(`{"model":"deepseek-chat","messages":[{"role":"user","content":"hi"}]}`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*phase)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					time.Sleep(5 * time.Millisecond) // a caller's backoff
+				}
+			}
+		}()
+	}
+
+	// Sample the learned limit over the last third of each phase.
+	start := time.Now()
+	type window struct {
+		from, to time.Duration
+		lo, hi   int
+	}
+	windows := []window{
+		{2 * phase / 3, phase, 8, 24},
+		{phase + 2*phase/3, 2 * phase, 2, 12},
+		{2*phase + 2*phase/3, 3*phase - 20*time.Millisecond, 12, 36},
+	}
+	for _, w := range windows {
+		time.Sleep(time.Until(start.Add(w.from)))
+		var sum, n int
+		for time.Since(start) < w.to {
+			s, _ := g.Stats().Key(srv.URL()[len("http://") : len(srv.URL())-len("/v1")])
+			sum += s.Limit
+			n++
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n == 0 {
+			continue
+		}
+		if mean := sum / n; mean < w.lo || mean > w.hi {
+			t.Errorf("mean limit %d over [%v, %v), want within [%d, %d]", mean, w.from, w.to, w.lo, w.hi)
+		} else {
+			t.Logf("mean limit %d over [%v, %v)", mean, w.from, w.to)
+		}
+	}
+	wg.Wait()
+	st := srv.Stats()
+	t.Logf("server: %d requests, %d completed, %d 429s, peak in flight %d", st.Requests, st.Completed, st.RateLimited, st.PeakInFlight)
+	if st.RateLimited*10 > st.Requests {
+		t.Errorf("%d of %d requests got 429, want under 10%%", st.RateLimited, st.Requests)
+	}
+	if s := g.Stats(); s.InFlight != 0 || s.Queued != 0 {
+		t.Errorf("after the run: %d in flight, %d queued", s.InFlight, s.Queued)
+	}
+}

@@ -1,0 +1,52 @@
+package redislimit_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// BenchmarkAcquireRelease measures one uncontended Acquire and Release:
+// through a redis-server on loopback (two script calls), and, as the
+// baseline in the same run, through the in-process limiter.
+func BenchmarkAcquireRelease(b *testing.B) {
+	rs := startRedis(b)
+	lims := map[string]concurrency.Limiter{
+		"local": concurrency.NewLimiter(concurrency.Config{Limit: 1 << 20}),
+	}
+	rl := redislimit.New(newClient(b, rs.Addr()), redislimit.Config{Prefix: uniquePrefix(b), Limit: 1 << 20})
+	defer rl.Close()
+	lims["redis"] = rl
+	fb := concurrency.Feedback{Outcome: transport.OK}
+	for _, name := range []string{"local", "redis"} {
+		l := lims[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			ctx := context.Background()
+			for b.Loop() {
+				pm, err := l.Acquire(ctx, "k", transport.Interactive)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pm.Release(fb)
+			}
+		})
+		b.Run(name+"/parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					pm, err := l.Acquire(ctx, "k", transport.Interactive)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					pm.Release(fb)
+				}
+			})
+		})
+	}
+}

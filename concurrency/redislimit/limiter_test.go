@@ -1,0 +1,339 @@
+package redislimit_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/transport"
+)
+
+// group is several limiters sharing a prefix on one server: stand-ins for
+// processes.
+type group struct {
+	rdb    *redis.Client
+	prefix string
+	lims   []*redislimit.Limiter
+}
+
+func newGroup(t *testing.T, n int, cfg redislimit.Config) *group {
+	t.Helper()
+	rs := startRedis(t)
+	g := &group{rdb: newClient(t, rs.Addr()), prefix: uniquePrefix(t)}
+	cfg.Prefix = g.prefix
+	if cfg.Recheck == 0 {
+		cfg.Recheck = 50 * time.Millisecond
+	}
+	for range n {
+		l := redislimit.New(newClient(t, rs.Addr()), cfg)
+		t.Cleanup(func() { l.Close() })
+		g.lims = append(g.lims, l)
+	}
+	return g
+}
+
+// card returns the size of the key's sorted set ("leases", "queue",
+// "tickets").
+func (g *group) card(t *testing.T, key, set string) int64 {
+	t.Helper()
+	n, err := g.rdb.ZCard(context.Background(), g.prefix+"{"+key+"}:"+set).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// eventually polls cond for a few seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func release(pm concurrency.Permit) { pm.Release(concurrency.Feedback{Outcome: transport.OK}) }
+
+func TestNeverAboveLimitAcrossLimiters(t *testing.T) {
+	const k = 3
+	g := newGroup(t, 3, redislimit.Config{Limit: k})
+	var inFlight, peak, ok, canceled atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 30 {
+		l := g.lims[i%len(g.lims)]
+		wg.Go(func() {
+			for j := range 15 {
+				ctx, cancel := context.WithCancel(context.Background())
+				if (i+j)%5 == 0 {
+					time.AfterFunc(time.Duration(rand.IntN(2000))*time.Microsecond, cancel)
+				}
+				pm, err := l.Acquire(ctx, "k", transport.Priority(j%2))
+				if err != nil {
+					if !errors.Is(err, context.Canceled) {
+						t.Errorf("acquire: %v", err)
+					}
+					canceled.Add(1)
+					cancel()
+					continue
+				}
+				n := inFlight.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				time.Sleep(time.Millisecond)
+				inFlight.Add(-1)
+				release(pm)
+				ok.Add(1)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d admitted, %d canceled while waiting, peak in flight %d (limit %d)", ok.Load(), canceled.Load(), peak.Load(), k)
+	if peak.Load() > k {
+		t.Errorf("peak in flight %d above the shared limit %d", peak.Load(), k)
+	}
+	for _, set := range []string{"leases", "queue", "tickets"} {
+		if n := g.card(t, "k", set); n != 0 {
+			t.Errorf("%s holds %d entries after every request ended", set, n)
+		}
+	}
+}
+
+func TestCancelLeavesNoTrace(t *testing.T) {
+	g := newGroup(t, 2, redislimit.Config{Limit: 1})
+	a, b := g.lims[0], g.lims[1]
+	held, err := a.Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Acquire(ctx, "k", transport.Background)
+		done <- err
+	}()
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled wait returned %v", err)
+	}
+	// Acquire returned: its ticket is already gone.
+	if q, tk, l := g.card(t, "k", "queue"), g.card(t, "k", "tickets"), g.card(t, "k", "leases"); q != 0 || tk != 0 || l != 1 {
+		t.Fatalf("after cancel: queue %d, tickets %d, leases %d; want 0, 0, 1", q, tk, l)
+	}
+
+	// Every key the limiter made has an expiry.
+	keys, err := g.rdb.Keys(context.Background(), g.prefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	for _, k := range keys {
+		if ttl := g.rdb.PTTL(context.Background(), k).Val(); ttl <= 0 {
+			t.Errorf("key %s has no expiry (PTTL %v)", k, ttl)
+		}
+	}
+
+	// The next waiter is not skipped: it gets the permit on release.
+	got := make(chan concurrency.Permit, 1)
+	go func() {
+		pm, err := b.Acquire(context.Background(), "k", transport.Interactive)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- pm
+	}()
+	eventually(t, "the second ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	release(held)
+	release(<-got)
+	if n := g.card(t, "k", "leases"); n != 0 {
+		t.Errorf("leases %d after all released", n)
+	}
+}
+
+func TestQueueFullAndTimeout(t *testing.T) {
+	g := newGroup(t, 2, redislimit.Config{Limit: 1, MaxQueue: 1, QueueTimeout: 100 * time.Millisecond})
+	a, b := g.lims[0], g.lims[1]
+	held, err := a.Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release(held)
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Acquire(context.Background(), "k", transport.Interactive)
+		done <- err
+	}()
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	_, err = a.Acquire(context.Background(), "k", transport.Interactive)
+	var qe *concurrency.QueueError
+	if !errors.Is(err, concurrency.ErrQueueFull) || !errors.As(err, &qe) || qe.MaxQueue != 1 {
+		t.Errorf("second waiter: %v; want ErrQueueFull with MaxQueue 1", err)
+	}
+	if err := <-done; !errors.Is(err, concurrency.ErrQueueTimeout) {
+		t.Errorf("first waiter: %v; want ErrQueueTimeout", err)
+	}
+	if q, tk := g.card(t, "k", "queue"), g.card(t, "k", "tickets"); q != 0 || tk != 0 {
+		t.Errorf("after timeout: queue %d, tickets %d", q, tk)
+	}
+}
+
+// TestOrderAcrossLimiters: with the key full, waiters from different
+// limiters are admitted Interactive first, then in arrival order.
+func TestOrderAcrossLimiters(t *testing.T) {
+	g := newGroup(t, 3, redislimit.Config{Limit: 1})
+	held, err := g.lims[0].Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		name string
+		prio transport.Priority
+	}
+	order := []entry{{"bg1", transport.Background}, {"bg2", transport.Background}, {"int1", transport.Interactive}, {"bg3", transport.Background}, {"int2", transport.Interactive}}
+	want := []string{"int1", "int2", "bg1", "bg2", "bg3"}
+	var mu sync.Mutex
+	var got []string
+	var wg sync.WaitGroup
+	for i, e := range order {
+		l := g.lims[1+i%2]
+		wg.Go(func() {
+			pm, err := l.Acquire(context.Background(), "k", e.prio)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			got = append(got, e.name)
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			release(pm)
+		})
+		eventually(t, "ticket "+e.name, func() bool { return g.card(t, "k", "queue") == int64(i+1) })
+	}
+	release(held)
+	wg.Wait()
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Fatalf("admission order %v; want %v", got, want)
+		}
+	}
+}
+
+// limitOf reads the shared limit of key through l.
+func limitOf(l *redislimit.Limiter, key string) int {
+	lim := -1
+	l.Each(func(k string, s concurrency.KeyStats) {
+		if k == key {
+			lim = s.Limit
+		}
+	})
+	return lim
+}
+
+// TestSharedDecreaseOncePerRoundTrip: a 429 seen by one limiter lowers the
+// limit for all; a 429 for a request admitted before that decrease does
+// not lower it again.
+func TestSharedDecreaseOncePerRoundTrip(t *testing.T) {
+	g := newGroup(t, 2, redislimit.Config{InitialLimit: 4})
+	a, b := g.lims[0], g.lims[1]
+	var pms []concurrency.Permit
+	for i := range 4 {
+		l := []*redislimit.Limiter{a, b}[i%2]
+		pm, err := l.Acquire(context.Background(), "k", transport.Interactive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pms = append(pms, pm)
+	}
+	limited := concurrency.Feedback{Outcome: transport.RateLimited}
+	pms[3].Release(limited) // level 4, by b
+	if got := limitOf(a, "k"); got != 3 {
+		t.Fatalf("after a 429 at level 4 in another limiter: limit %d, want 3", got)
+	}
+	pms[2].Release(limited) // level 3, same round trip, by a
+	if got := limitOf(b, "k"); got != 3 {
+		t.Errorf("after another 429 of the same round trip: limit %d, want 3 (one decrease per round trip)", got)
+	}
+	release(pms[1])
+	release(pms[0])
+}
+
+// TestAgreedIncrease: a success reported with an out-of-date view of the
+// limit does not raise it again.
+func TestAgreedIncrease(t *testing.T) {
+	var changes atomic.Int64
+	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, OnLimit: func(string, int) { changes.Add(1) }})
+	a, b := g.lims[0], g.lims[1]
+	ctx := context.Background()
+	pa, _ := a.Acquire(ctx, "k", transport.Interactive)
+	pb, err := b.Acquire(ctx, "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release(pa) // saturated (2 of 2) success: 2 → 3
+	if got := limitOf(a, "k"); got != 3 {
+		t.Fatalf("limit %d after a saturated success, want 3", got)
+	}
+	pa2, _ := a.Acquire(ctx, "k", transport.Interactive)
+	pa3, err := a.Acquire(ctx, "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b last saw 2: its saturated success (3 of 3) is not agreed.
+	release(pb)
+	if got := limitOf(a, "k"); got != 3 {
+		t.Errorf("limit %d after a success reported with a stale limit, want 3", got)
+	}
+	release(pa2)
+	release(pa3)
+}
+
+func TestFixedLimitIgnoresFeedback(t *testing.T) {
+	g := newGroup(t, 1, redislimit.Config{Limit: 5})
+	l := g.lims[0]
+	pm, err := l.Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm.Release(concurrency.Feedback{Outcome: transport.RateLimited})
+	if got := limitOf(l, "k"); got != 5 {
+		t.Errorf("fixed limit %d after a 429, want 5", got)
+	}
+}
+
+func TestCloseEndsWaiters(t *testing.T) {
+	g := newGroup(t, 1, redislimit.Config{Limit: 1})
+	l := g.lims[0]
+	held, err := l.Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(context.Background(), "k", transport.Interactive)
+		done <- err
+	}()
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	l.Close()
+	if err := <-done; !errors.Is(err, redislimit.ErrClosed) {
+		t.Errorf("waiter after Close: %v, want ErrClosed", err)
+	}
+	release(held) // still possible after Close
+	if n := g.card(t, "k", "leases"); n != 0 {
+		t.Errorf("leases %d after release", n)
+	}
+	if _, err := l.Acquire(context.Background(), "k", transport.Interactive); !errors.Is(err, redislimit.ErrClosed) {
+		t.Errorf("Acquire after Close: %v, want ErrClosed", err)
+	}
+}
