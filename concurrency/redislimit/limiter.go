@@ -56,8 +56,10 @@ import (
 // still equals the limit the releasing process saw, so a success reported
 // with an out-of-date view adds nothing and N processes never each add
 // their own. Levels (requests in flight at admission) are counted over all
-// processes. Unlike the in-process limiter, levels above the last safe one
-// are not paced one probe gap apart.
+// processes, and levels above the last safe one are admitted one probe gap
+// apart, on the Redis server's clock, as the in-process limiter does.
+// [Limiter.Each] reports the limit in force: the learned limit, or one above
+// the safe level when that is lower.
 //
 // # When Redis is unreachable
 //
