@@ -93,7 +93,8 @@ func (b *Breaker) verdict(o transport.Outcome) verdict {
 			return failure
 		}
 		return success
-	case transport.Canceled:
+	case transport.Canceled, transport.Rejected:
+		// Nothing was learned about the server.
 		return neutral
 	default:
 		// Below 400, 402 and other 4xx: the server answered.

@@ -5,13 +5,24 @@ import (
 	"time"
 
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+
+	"github.com/pacerhttp/pacer/transport"
 )
 
 // ErrOpen is the condition behind every request the breaker refuses: the
 // circuit for the request's key is open, or half-open with all its probes in
 // flight. It wraps failsafe-go's [circuitbreaker.ErrOpen], so errors.Is
-// matches either. Wait for the delay, or set [Config.Fallback].
-var ErrOpen = fmt.Errorf("breaker: circuit open, the server is failing; wait for the breaker's delay or set Config.Fallback: %w", circuitbreaker.ErrOpen)
+// matches either, and [transport.ErrRejected], so the retry layer does not
+// retry it. Wait for the delay, or set [Config.Fallback].
+var ErrOpen error = errOpen{}
+
+type errOpen struct{}
+
+func (errOpen) Error() string {
+	return "breaker: circuit open, the server is failing; wait for the breaker's delay or set Config.Fallback"
+}
+
+func (errOpen) Unwrap() []error { return []error{circuitbreaker.ErrOpen, transport.ErrRejected} }
 
 // OpenError is the error returned for a refused request. It carries the
 // circuit's key and state and how long until the circuit half-opens.

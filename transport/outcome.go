@@ -34,6 +34,10 @@ const (
 	Timeout
 	// Canceled is a context canceled by the caller.
 	Canceled
+	// Rejected is a request that a pacer layer refused to send (an open
+	// circuit, a full gate queue): nothing reached the server. Not retried,
+	// and no sign of the server's health.
+	Rejected
 )
 
 var outcomeNames = [...]string{
@@ -46,6 +50,7 @@ var outcomeNames = [...]string{
 	NetworkError:    "network_error",
 	Timeout:         "timeout",
 	Canceled:        "canceled",
+	Rejected:        "rejected",
 }
 
 // String returns the outcome's name in snake case ("rate_limited"), suitable
@@ -64,9 +69,17 @@ func (o Outcome) String() string {
 // it as [NetworkError].
 var ErrNoResponse = errors.New("transport: no response was delivered; the request may be retried")
 
+// ErrRejected marks an error by which a pacer layer refused to send a
+// request at all: the breaker's open circuit, the gate's full queue or queue
+// timeout. [Classify] reports it as [Rejected], which the retry layer does
+// not retry and the breaker does not count: shedding load locally is the
+// point, and sending it again at once would defeat it.
+var ErrRejected = errors.New("transport: request rejected before it was sent")
+
 // Classify tells how an attempt ended from what RoundTrip returned. A non-nil
 // err wins over resp. Errors are told apart by their chain, never by message
-// text: [context.Canceled] is [Canceled]; [context.DeadlineExceeded],
+// text: an error wrapping [ErrRejected] is [Rejected]; [context.Canceled] is
+// [Canceled]; [context.DeadlineExceeded],
 // [os.ErrDeadlineExceeded] and a [net.Error] whose Timeout is true are
 // [Timeout]; anything else is [NetworkError].
 func Classify(resp *http.Response, err error) Outcome {
@@ -99,6 +112,8 @@ func ClassifyStatus(code int) Outcome {
 
 func classifyError(err error) Outcome {
 	switch {
+	case errors.Is(err, ErrRejected):
+		return Rejected
 	case errors.Is(err, context.Canceled):
 		return Canceled
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):

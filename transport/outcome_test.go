@@ -56,6 +56,7 @@ func TestClassify(t *testing.T) {
 		{"EOF before headers", nil, &url.Error{Op: "Post", URL: "x", Err: io.EOF}, transport.NetworkError},
 		{"no response delivered", nil, fmt.Errorf("keepalive: closed: %w", transport.ErrNoResponse), transport.NetworkError},
 		{"error wins over response", resp(200), errors.New("boom"), transport.NetworkError},
+		{"rejected by a layer", nil, fmt.Errorf("breaker: open: %w", transport.ErrRejected), transport.Rejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestClassify(t *testing.T) {
 
 func TestOutcomeString(t *testing.T) {
 	seen := map[string]bool{}
-	for o := transport.OK; o <= transport.Canceled; o++ {
+	for o := transport.OK; o <= transport.Rejected; o++ {
 		s := o.String()
 		if s == "" || s == "unknown" || seen[s] {
 			t.Errorf("Outcome(%d).String() = %q: want a distinct name", o, s)
