@@ -45,10 +45,9 @@ type Config struct {
 	KeepAlive keepalive.Config
 
 	// Telemetry configures the OpenTelemetry spans and metrics. Its zero
-	// value uses the global providers, which record nothing until an SDK is
-	// installed, and then cost one check per request. The stack's gate is
-	// added to Telemetry.Gates, so its limit, in flight and queue depth are
-	// reported as gauges.
+	// value uses the global providers: nothing is recorded until an SDK is
+	// installed there. The stack's gate is added to Telemetry.Gates, so its
+	// limit, in flight and queue depth are reported as gauges.
 	Telemetry otel.Config
 
 	// Without is the set of layers to leave out; the zero value leaves out

@@ -163,12 +163,12 @@ type goodputResult struct {
 
 func runGoodput(b *testing.B, c contender) goodputResult {
 	srv := goodputServer(c.steady)
-	base := &http.Transport{MaxIdleConnsPerHost: 2 * goodputCallers}
+	pool := &http.Transport{MaxIdleConnsPerHost: 2 * goodputCallers}
+	base := &bodyTracker{base: pool}
 	defer func() {
-		// Server first: connections a peer left busy (a body it never
-		// closed) end with it; then the idle ones.
+		base.closeAll() // bodies a contender dropped without closing
 		srv.Close()
-		base.CloseIdleConnections()
+		pool.CloseIdleConnections()
 	}()
 	client := c.client(base)
 	url := srv.URL() + "/chat/completions"
@@ -231,4 +231,35 @@ func goodputCall(client *http.Client, url string) bool {
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err == nil && resp.StatusCode == http.StatusOK
+}
+
+// bodyTracker remembers every response body it hands out, so that bodies a
+// contender drops without closing (failsafehttp does, when its retries run
+// out) can be closed after the run and their connections freed.
+type bodyTracker struct {
+	base   http.RoundTripper
+	mu     sync.Mutex
+	bodies []io.Closer
+}
+
+func (t *bodyTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err == nil {
+		t.mu.Lock()
+		t.bodies = append(t.bodies, resp.Body)
+		t.mu.Unlock()
+	}
+	return resp, err
+}
+
+// CloseIdleConnections forwards to the pool, as go-retryablehttp expects.
+func (t *bodyTracker) CloseIdleConnections() { transport.CloseIdleConnections(t.base) }
+
+func (t *bodyTracker) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, b := range t.bodies {
+		_ = b.Close()
+	}
+	t.bodies = nil
 }

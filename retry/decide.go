@@ -16,7 +16,8 @@ import (
 //     or an error wrapping [transport.ErrNoResponse]).
 //
 // It never retries 402, any other 4xx, other 5xx (501, 505, ...), timeouts,
-// or a cancelled context. An "x-should-retry" response header of "true" or
+// a cancelled context, or a request a layer refused to send
+// ([transport.Rejected]: an open breaker, a full gate queue). An "x-should-retry" response header of "true" or
 // "false" overrides the decision made from the status, as OpenAI's servers
 // intend.
 func DefaultShouldRetry(outcome transport.Outcome, resp *http.Response, err error) bool {

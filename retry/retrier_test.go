@@ -140,6 +140,7 @@ func TestErrorDecisions(t *testing.T) {
 		{"timeout", &url.Error{Op: "Get", URL: "x", Err: timeoutErr{}}, 1},
 		{"canceled", context.Canceled, 1},
 		{"deadline", context.DeadlineExceeded, 1},
+		{"rejected by a layer (breaker open, queue full)", fmt.Errorf("breaker: open: %w", transport.ErrRejected), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

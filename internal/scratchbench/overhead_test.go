@@ -42,7 +42,9 @@ var overheadContenders = []struct {
 	{"bare", func(base http.RoundTripper) http.RoundTripper { return base }},
 	{"retry", func(base http.RoundTripper) http.RoundTripper { return retry.New(retry.Config{}).Wrap(base) }},
 	{"breaker", func(base http.RoundTripper) http.RoundTripper { return breaker.New(breaker.Config{}).Wrap(base) }},
-	{"gate", func(base http.RoundTripper) http.RoundTripper { return concurrency.New(concurrency.Config{}).Wrap(base) }},
+	{"gate", func(base http.RoundTripper) http.RoundTripper {
+		return concurrency.New(concurrency.Config{}).Wrap(base)
+	}},
 	{"keepalive", func(base http.RoundTripper) http.RoundTripper { return keepalive.New(keepalive.Config{}).Wrap(base) }},
 	{"otel", func(base http.RoundTripper) http.RoundTripper {
 		t := otel.New(otel.Config{})
