@@ -12,6 +12,11 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/internal/loadgen"
+	"github.com/pacerhttp/pacer/keepalive"
+	"github.com/pacerhttp/pacer/llmtest"
+	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -153,5 +158,41 @@ func TestStackOrder(t *testing.T) {
 	resp.Body.Close()
 	if got := inFlight(); got != 0 {
 		t.Errorf("in flight %d after Close, want 0", got)
+	}
+}
+
+// Each layer's field of Config reaches that layer.
+func TestConfigReachesLayers(t *testing.T) {
+	srv := llmtest.NewServer(llmtest.Config{
+		RetryAfter: llmtest.RetryAfterMillis, RetryAfterDelay: time.Millisecond,
+		Wait: llmtest.Wait{Duration: 2 * time.Second, Interval: 5 * time.Millisecond},
+	})
+	defer srv.Close()
+	counter := &loadgen.Counter{Base: http.DefaultTransport.(*http.Transport).Clone()}
+	st := pacer.NewStack(pacer.Config{
+		Base:      counter,
+		Retry:     retry.Config{MaxAttempts: 1},
+		Gate:      concurrency.Config{Limit: 2},
+		KeepAlive: keepalive.Config{MaxWait: 20 * time.Millisecond},
+	})
+	defer st.CloseIdleConnections()
+
+	srv.Script(llmtest.RateLimit)
+	resp, err := chat(context.Background(), st.Client(), srv.URL(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || counter.Stats().Attempts != 1 {
+		t.Errorf("status %d after %d attempts; want the 429 after 1 (Retry.MaxAttempts)", resp.StatusCode, counter.Stats().Attempts)
+	}
+	if ks, ok := st.Gate.Stats().Key(strings.TrimPrefix(strings.TrimSuffix(srv.URL(), "/v1"), "http://")); !ok || ks.Limit != 2 {
+		t.Errorf("gate key stats %+v (found %v), want limit 2 (Gate.Limit)", ks, ok)
+	}
+
+	srv.Script(llmtest.WaitThenAnswer)
+	_, err = chat(context.Background(), st.Client(), srv.URL(), false)
+	if !errors.Is(err, keepalive.ErrWaitTimeout) {
+		t.Errorf("error %v, want keepalive.ErrWaitTimeout (KeepAlive.MaxWait)", err)
 	}
 }

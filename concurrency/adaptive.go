@@ -100,7 +100,7 @@ func (a *adaptive) gap() time.Duration {
 	case a.rejectRTT > 0:
 		g = 3 * a.rejectRTT
 	case a.fastest > 0:
-		g = a.fastest / 4
+		g = a.fastest / 8
 	default:
 		g = defaultGap
 	}

@@ -212,8 +212,8 @@ func TestPriority(t *testing.T) {
 
 func TestQueueFull(t *testing.T) {
 	g := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: 1})
-	hold, _ := g.Acquire(WithKeyCtx("example.invalid"))
-	ctx, cancel := context.WithCancel(WithKeyCtx("example.invalid"))
+	hold, _ := g.Acquire(withKey("example.invalid"))
+	ctx, cancel := context.WithCancel(withKey("example.invalid"))
 	done := make(chan error)
 	go func() {
 		_, err := g.Acquire(ctx)
@@ -277,7 +277,7 @@ func TestQueueTimeout(t *testing.T) {
 
 func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 	g := concurrency.New(concurrency.Config{Limit: 1})
-	hold, _ := g.Acquire(WithKeyCtx("h"))
+	hold, _ := g.Acquire(withKey("h"))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
 	go func() {
@@ -297,7 +297,7 @@ func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 	}
 	hold(transport.OK)
 	// The permit goes to the next comer, not to the cancelled request.
-	release, err := g.Acquire(WithKeyCtx("h"))
+	release, err := g.Acquire(withKey("h"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestRecordAndRequestUnchanged(t *testing.T) {
 
 	// With a record in the context, queue time adds up in it.
 	rec := new(transport.Record)
-	hold, _ := g.Acquire(WithKeyCtx("api.example"))
+	hold, _ := g.Acquire(withKey("api.example"))
 	go func() {
 		waitFor(t, "queued", func() bool { _, q := inFlight(g); return q == 1 })
 		hold(transport.OK)
@@ -423,7 +423,7 @@ func TestRecordAndRequestUnchanged(t *testing.T) {
 	}
 }
 
-func WithKeyCtx(key string) context.Context {
+func withKey(key string) context.Context {
 	return concurrency.WithKey(context.Background(), key)
 }
 

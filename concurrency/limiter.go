@@ -116,7 +116,9 @@ type Permit interface {
 }
 
 // Feedback is what the gate reports when it releases a [Permit]: how one
-// attempt went, measured on the gate's clock.
+// attempt went, measured on the gate's clock. For a permit taken through
+// [Gate.Acquire] only Outcome is set: that path reads no clock, and the
+// durations and Admitted are zero.
 type Feedback struct {
 	// Outcome is how the attempt ended: [transport.Classify] of what the
 	// transport under the gate returned; [transport.OK] also when the body

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "pacer: %v\nRun 'pacer -h' for usage.\n", err)
 		return exitUsage
 	}
-	opts.out = newTerminal(stdout)
+	opts.out = newTerminal(stdout, getenv)
 	if opts.probe {
 		err = runProbe(ctx, opts)
 	} else {

@@ -163,7 +163,7 @@ func TestProbeFindsFixedLimit(t *testing.T) {
 		o := &options{
 			probe: true, model: "deepseek-chat", maxConcurrency: 64, maxRequests: 50, maxTokens: 5000,
 			timeout: 30 * time.Second, probeLimit: limit, probePause: 10 * time.Millisecond, seed: 1,
-			out: newTerminal(&out),
+			out: newTerminal(&out, env(nil)),
 		}
 		res, err := probe(context.Background(), o)
 		if err != nil {

@@ -21,9 +21,9 @@ type terminal struct {
 	drawn int // lines of the live block on screen
 }
 
-func newTerminal(w io.Writer) *terminal {
+func newTerminal(w io.Writer, getenv func(string) string) *terminal {
 	t := &terminal{w: w}
-	if f, ok := w.(*os.File); ok && os.Getenv("TERM") != "dumb" {
+	if f, ok := w.(*os.File); ok && getenv("TERM") != "dumb" {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			t.interactive = true
 		}

@@ -49,6 +49,9 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 			if l.down.Load() || l.ctx.Err() != nil {
 				continue
 			}
+			if err == nil {
+				err = errUnexpectedReply
+			}
 			return nil, &CallError{Op: "acquire", Key: key, Err: err}
 		}
 		limit, epoch, n := toInt(v[1]), int64(toInt(v[2])), toInt(v[3])

@@ -11,9 +11,23 @@ import (
 
 // BenchmarkAcquireRelease measures one uncontended Acquire and Release:
 // through a redis-server on loopback (two script calls), and, as the
-// baseline in the same run, through the in-process limiter.
+// baselines in the same run, through the in-process limiter and as two
+// bare PINGs to the same server (the floor of two round trips).
 func BenchmarkAcquireRelease(b *testing.B) {
 	rs := startRedis(b)
+	b.Run("ping-x2", func(b *testing.B) {
+		b.ReportAllocs()
+		c := newClient(b, rs.Addr())
+		ctx := context.Background()
+		for b.Loop() {
+			if err := c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	lims := map[string]concurrency.Limiter{
 		"local": concurrency.NewLimiter(concurrency.Config{Limit: 1 << 20}),
 	}

@@ -105,6 +105,13 @@ type Config struct {
 	// must not block.
 	OnStateChange func(s State, err error)
 
+	// OnError, when set, is called with every Redis call that failed with
+	// an error reply rather than for want of a connection (a script error,
+	// a wrong type at one of the limiter's keys, a permission denied),
+	// including those of releases and renewals, which no caller sees. Such
+	// errors mean a misconfiguration, not an outage. It must not block.
+	OnError func(err error)
+
 	// OnLimit, when set, is called with the key and the new limit each
 	// time this process sees the shared limit change (in any process). It
 	// must not block.

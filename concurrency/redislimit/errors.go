@@ -50,6 +50,10 @@ func (s State) String() string {
 	return "available"
 }
 
+// errUnexpectedReply is a script reply of the wrong shape: the keys are
+// used by something else, or processes of different versions share them.
+var errUnexpectedReply = errors.New("redislimit: unexpected script reply")
+
 // CallError is a Redis call that failed with an error reply, not for want
 // of a connection: a script error, a wrong type at one of the limiter's
 // keys, a permission denied. It is returned by Acquire and says which call

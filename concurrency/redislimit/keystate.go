@@ -82,12 +82,14 @@ func (ks *keyState) retry(id string) {
 	ks.mu.Unlock()
 }
 
-// retryAll tells every waiter to try again.
+// retryAll tells every waiter to try again, in queue order.
 func (ks *keyState) retryAll() {
 	ks.mu.Lock()
-	for _, w := range ks.waiting {
-		ks.takeLocked(w)
-		w.ch <- nil
+	for i := range ks.queue {
+		for w := ks.queue[i].head; w != nil; w = ks.queue[i].head {
+			ks.takeLocked(w)
+			w.ch <- nil
+		}
 	}
 	ks.mu.Unlock()
 }

@@ -28,7 +28,8 @@ import (
 // server's clock). One goroutine per Limiter renews all the leases and
 // queue tickets the process holds every TTL/3, in one call per key, so a
 // permit held for a ten-minute stream stays held, and the permits and
-// tickets of a process that dies are free within the TTL. Admission,
+// tickets of a process that dies are free within the TTL (and taken by a
+// waiter within one re-check interval after that). Admission,
 // release and learning are Lua scripts: atomic on the server.
 //
 // # Waiting
@@ -262,8 +263,12 @@ func (l *Limiter) run(parent context.Context, s *redis.Script, ks *keyState, arg
 	all = append(all, args...)
 	v, err := s.Run(ctx, l.rdb, ks.rkeys, all...).Slice()
 	if err != nil {
-		if parent.Err() == nil && unreachable(err) {
+		switch {
+		case parent.Err() != nil:
+		case unreachable(err):
 			l.setDown(err)
+		case l.cfg.OnError != nil:
+			l.cfg.OnError(err)
 		}
 		return nil, err
 	}

@@ -337,3 +337,23 @@ func TestCloseEndsWaiters(t *testing.T) {
 		t.Errorf("Acquire after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestErrorReply: a key of the wrong type is an error reply, not an
+// outage: Acquire says so, OnError hears it, and the limiter stays
+// available.
+func TestErrorReply(t *testing.T) {
+	var reported atomic.Int64
+	g := newGroup(t, 1, redislimit.Config{Limit: 2, OnError: func(error) { reported.Add(1) }})
+	l := g.lims[0]
+	if err := g.rdb.Set(context.Background(), g.prefix+"{k}:leases", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.Acquire(context.Background(), "k", transport.Interactive)
+	var ce *redislimit.CallError
+	if !errors.As(err, &ce) || ce.Key != "k" || !redis.HasErrorPrefix(ce.Err, "WRONGTYPE") {
+		t.Fatalf("acquire: %v; want a *CallError with WRONGTYPE", err)
+	}
+	if reported.Load() != 1 || l.State() != redislimit.Available {
+		t.Errorf("OnError calls %d, state %v; want 1, available", reported.Load(), l.State())
+	}
+}

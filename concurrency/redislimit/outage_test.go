@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,6 +141,94 @@ func TestRedisOutage(t *testing.T) {
 			if got := tr.all(); len(got) != 2 {
 				t.Errorf("transitions %v; want exactly one down and one up", got)
 			}
+		})
+	}
+}
+
+// TestRedisOutageUnderLoad keeps two limiters busy while Redis stops and
+// starts again: in fallback mode no request fails, failing closed only
+// with ErrUnavailable; no Acquire hangs; sharing resumes and leaves nothing
+// behind.
+func TestRedisOutageUnderLoad(t *testing.T) {
+	for _, mode := range []struct {
+		name     string
+		fallback int
+	}{{"fallback", 2}, {"fail_closed", -1}} {
+		t.Run(mode.name, func(t *testing.T) {
+			rs := startRedis(t)
+			prefix := uniquePrefix(t)
+			rdb := newClient(t, rs.Addr())
+			var trs []*transitions
+			var lims []*redislimit.Limiter
+			for range 2 {
+				tr := newTransitions()
+				l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{
+					Prefix: prefix, Limit: 3, TTL: time.Second, Timeout: 200 * time.Millisecond,
+					Recheck: 30 * time.Millisecond, ProbeInterval: 50 * time.Millisecond,
+					FallbackLimit: mode.fallback, OnStateChange: tr.record,
+				})
+				defer l.Close()
+				trs, lims = append(trs, tr), append(lims, l)
+			}
+			var phase atomic.Int32 // 0 shared, 1 outage, 2 shared again
+			var okBy [3]atomic.Int64
+			var failed atomic.Int64
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range 8 {
+				l := lims[i%2]
+				wg.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						p := phase.Load()
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						pm, err := l.Acquire(ctx, "k", transport.Interactive)
+						cancel()
+						switch {
+						case err == nil:
+							time.Sleep(time.Millisecond)
+							release(pm)
+							okBy[p].Add(1)
+						case mode.fallback < 0 && errors.Is(err, redislimit.ErrUnavailable):
+							time.Sleep(time.Millisecond)
+						default:
+							t.Errorf("acquire in phase %d: %v", p, err)
+							failed.Add(1)
+							return
+						}
+					}
+				})
+			}
+			time.Sleep(200 * time.Millisecond)
+			phase.Store(1)
+			rs.stop()
+			for _, tr := range trs {
+				tr.await(t, redislimit.Unavailable)
+			}
+			time.Sleep(200 * time.Millisecond)
+			rs.start()
+			for _, tr := range trs {
+				tr.await(t, redislimit.Available)
+			}
+			phase.Store(2)
+			time.Sleep(200 * time.Millisecond)
+			close(stop)
+			wg.Wait()
+			t.Logf("admitted: %d before, %d during, %d after the outage", okBy[0].Load(), okBy[1].Load(), okBy[2].Load())
+			if okBy[0].Load() == 0 || okBy[2].Load() == 0 {
+				t.Error("no progress before or after the outage")
+			}
+			if mode.fallback > 0 && okBy[1].Load() == 0 {
+				t.Error("no progress on the fallback during the outage")
+			}
+			eventually(t, "no leases or tickets left", func() bool {
+				return rdb.ZCard(context.Background(), prefix+"{k}:leases").Val() == 0 &&
+					rdb.ZCard(context.Background(), prefix+"{k}:queue").Val() == 0
+			})
 		})
 	}
 }
