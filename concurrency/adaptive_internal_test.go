@@ -190,8 +190,8 @@ func TestAdaptiveProbeGap(t *testing.T) {
 		t.Errorf("gap %v before any timing, want %v", a.gap(), defaultGap)
 	}
 	a.timed(false, 40*time.Millisecond)
-	if a.gap() != 10*time.Millisecond {
-		t.Errorf("gap %v from a 40ms success, want 10ms", a.gap())
+	if a.gap() != 5*time.Millisecond {
+		t.Errorf("gap %v from a 40ms success, want 5ms", a.gap())
 	}
 	a.timed(true, 1*time.Millisecond)
 	if a.gap() != 3*time.Millisecond {

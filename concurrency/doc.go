@@ -62,9 +62,9 @@
 //     gate is saturated (requests queued, or in flight at the limit) adds
 //     one: the limit doubles every round trip, like TCP slow start. Levels
 //     above the highest one known to work are admitted one at a time, each
-//     after a gap of three times the time a 429 takes to come back (a quarter of
-//     the fastest response before any 429 was seen), so an overshoot costs
-//     one 429, not a round trip's worth.
+//     after a gap of three times the slowest recent 429 (an eighth of the
+//     fastest response before any 429 was seen), so an overshoot costs one
+//     429, not a round trip's worth.
 //   - Hold and probe: at the ceiling the gate holds for one round trip, then
 //     probes one above it. A failed probe costs a single 429 and doubles the
 //     hold (up to four round trips); a probe that succeeds means the
