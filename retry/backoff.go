@@ -6,9 +6,9 @@ import (
 )
 
 // backoff returns the delay before retry n (0 for the first retry): a random
-// duration in [0, min(r.maxDelay, r.baseDelay·2^n)).
-func (r *Retrier) backoff(n int) time.Duration {
-	ceil := r.baseDelay
+// duration in [0, min(r.maxDelay, base·2^n)).
+func (r *Retrier) backoff(n int, base time.Duration) time.Duration {
+	ceil := base
 	for i := 0; i < n && ceil < r.maxDelay; i++ {
 		ceil *= 2
 	}

@@ -33,6 +33,14 @@ type Config struct {
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
 
+	// RateLimitedBaseDelay, when positive, replaces BaseDelay in the backoff
+	// after a 429 that carries no server hint. Zero means BaseDelay. A
+	// concurrency gate under the retry layer paces rate-limited requests
+	// itself: it lowers its limit on the 429, and the retried request waits
+	// in the gate's queue, so a long sleep on top only adds latency. The
+	// recommended stack (pacer.New) sets a short one for that reason.
+	RateLimitedBaseDelay time.Duration
+
 	// MaxRetryAfter is the longest server-requested delay that is obeyed. A
 	// response asking for more is returned to the caller at once, without
 	// sleeping. Zero means [DefaultMaxRetryAfter] (60s).

@@ -16,6 +16,7 @@ import (
 type Retrier struct {
 	maxAttempts   int
 	baseDelay     time.Duration
+	limitedDelay  time.Duration // base delay after a 429 without a hint
 	maxDelay      time.Duration
 	maxRetryAfter time.Duration
 	maxBuffer     int64
@@ -53,6 +54,10 @@ func New(cfg Config) *Retrier {
 	}
 	if r.baseDelay <= 0 {
 		r.baseDelay = DefaultBaseDelay
+	}
+	r.limitedDelay = cfg.RateLimitedBaseDelay
+	if r.limitedDelay <= 0 {
+		r.limitedDelay = r.baseDelay
 	}
 	if r.maxDelay <= 0 {
 		r.maxDelay = DefaultMaxDelay
@@ -183,7 +188,11 @@ func (r *Retrier) plan(ctx context.Context, prepared *http.Request, resp *http.R
 		}
 		ev.Delay = ev.RetryAfter + r.hintJitter(ev.RetryAfter)
 	} else {
-		ev.Delay = r.backoff(ev.Attempt - 1)
+		base := r.baseDelay
+		if ev.Outcome == transport.RateLimited {
+			base = r.limitedDelay
+		}
+		ev.Delay = r.backoff(ev.Attempt-1, base)
 	}
 	if deadline, ok := ctx.Deadline(); ok && now.Add(ev.Delay).After(deadline) {
 		ev.Decision = PastDeadline

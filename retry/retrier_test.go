@@ -245,10 +245,10 @@ func TestBackoffFullJitterCapped(t *testing.T) {
 func TestBackoffDefaults(t *testing.T) {
 	r := New(Config{})
 	r.rand = func(n int64) int64 { return n - 1 }
-	if got := r.backoff(0); got != DefaultBaseDelay-1 {
+	if got := r.backoff(0, DefaultBaseDelay); got != DefaultBaseDelay-1 {
 		t.Fatalf("backoff(0) = %v", got)
 	}
-	if got := r.backoff(100); got != DefaultMaxDelay-1 {
+	if got := r.backoff(100, DefaultBaseDelay); got != DefaultMaxDelay-1 {
 		t.Fatalf("backoff(100) = %v, want capped at %v", got, DefaultMaxDelay)
 	}
 }
@@ -734,5 +734,33 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if n := srv.requests(); n < 80 || cc.responses.Load() != cc.closes.Load() {
 		t.Fatalf("server saw %d requests; responses %d, closes %d", n, cc.responses.Load(), cc.closes.Load())
+	}
+}
+
+func TestRateLimitedBaseDelay(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name   string
+		status int
+		want   []int64
+	}{
+		{"429 uses RateLimitedBaseDelay", 429, []int64{int64(10 * ms), int64(20 * ms)}},
+		{"503 keeps BaseDelay", 503, []int64{int64(100 * ms), int64(200 * ms)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newScriptServer(t, reply{status: tt.status}, reply{status: tt.status}, reply{status: 200})
+			var bounds []int64
+			r, _ := newTestRetrier(Config{BaseDelay: 100 * ms, RateLimitedBaseDelay: 10 * ms})
+			r.rand = func(n int64) int64 { bounds = append(bounds, n); return 0 }
+			resp, err := get(t, r.Wrap(nil), srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			if !slices.Equal(bounds, tt.want) {
+				t.Fatalf("backoff bounds %v, want %v", bounds, tt.want)
+			}
+		})
 	}
 }
