@@ -16,7 +16,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pacerhttp/pacer"
-	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/internal/loadgen"
 	"github.com/pacerhttp/pacer/llmtest"
 )
@@ -38,6 +37,7 @@ type faultRow struct {
 	want  string // the documented outcome
 
 	server  func(cfg *llmtest.Config, stream bool) // changes to the row's fake API
+	stack   func(cfg *pacer.Config)                // changes to the default stack, if any
 	script  []llmtest.Behavior                     // what the next requests get
 	timeout time.Duration                          // a deadline on the request's context
 	cancel  cancelAt
@@ -48,6 +48,9 @@ type faultRow struct {
 	bodyErr  error // reading the returned body must fail with it; nil: a complete answer
 	badBody  bool  // the body ends cleanly but is not a complete answer
 }
+
+// queuedLimit is the gate's limit in the row that cancels a queued request.
+const queuedLimit = 4
 
 var faultRows = []faultRow{
 	{
@@ -110,8 +113,11 @@ var faultRows = []faultRow{
 	},
 	{
 		fault: "context cancelled while queued in the gate", want: "context.Canceled; the request never reached the server",
+		// A fixed limit, so that the next request surely queues: the
+		// adaptive gate would probe past its limit while saturated.
+		stack:  func(cfg *pacer.Config) { cfg.Gate.Limit = queuedLimit },
 		cancel: whileQueued,
-		err:    context.Canceled, attempts: concurrency.DefaultInitialLimit,
+		err:    context.Canceled, attempts: queuedLimit,
 	},
 	{
 		fault: "context cancelled in backoff", want: "context.Canceled at once, after 1 attempt",
@@ -137,7 +143,8 @@ var faultRows = []faultRow{
 }
 
 // TestFaultMatrix sends one request through the full default stack
-// (pacer.Config{} with a counting base) for every fault, streaming and not,
+// (pacer.Config{} with a counting base; one row fixes the gate's limit) for
+// every fault, streaming and not,
 // and checks the outcome; then that no goroutine is left, the gate holds no
 // permit and queues nothing, and every response body the base handed out was
 // closed.
@@ -168,7 +175,11 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 	}
 	srv := llmtest.NewServer(cfg)
 	counter := &loadgen.Counter{Base: http.DefaultTransport.(*http.Transport).Clone()}
-	st := pacer.NewStack(pacer.Config{Base: counter})
+	pcfg := pacer.Config{Base: counter}
+	if row.stack != nil {
+		row.stack(&pcfg)
+	}
+	st := pacer.NewStack(pcfg)
 	client := st.Client()
 	defer func() {
 		st.CloseIdleConnections()
@@ -189,8 +200,8 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 	var held []*http.Response
 	switch row.cancel {
 	case whileQueued:
-		// Fill the gate: its initial limit of responses, bodies unread.
-		for range concurrency.DefaultInitialLimit {
+		// Fill the gate: its limit of responses, bodies unread.
+		for range queuedLimit {
 			resp, err := chat(context.Background(), client, srv.URL(), stream)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package pacer
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/pacerhttp/pacer/breaker"
 	"github.com/pacerhttp/pacer/concurrency"
@@ -28,7 +29,13 @@ type Config struct {
 	Base http.RoundTripper
 
 	// Retry configures the retry layer: capped exponential backoff with full
-	// jitter, Retry-After in every form, a retry budget.
+	// jitter, Retry-After in every form, a retry budget. One field differs
+	// from retry's own default when the gate is in the stack: a zero
+	// RateLimitedBaseDelay means [DefaultRateLimitedBaseDelay], because the
+	// gate already paces a request retried after a 429 (it lowers its limit,
+	// and the retry waits in its queue), so a long sleep on top only adds
+	// latency. A negative RateLimitedBaseDelay keeps retry's default
+	// (BaseDelay after a 429 too).
 	Retry retry.Config
 
 	// Gate configures the concurrency gate: an adaptive limit per host,
@@ -59,6 +66,10 @@ type Config struct {
 // transport used when [Config].Base is nil: as many as the gate's default
 // maximum limit ([concurrency.DefaultMaxLimit]).
 const DefaultMaxIdleConnsPerHost = concurrency.DefaultMaxLimit
+
+// DefaultRateLimitedBaseDelay is the retry layer's backoff base after a 429
+// without a server hint, in a stack with the gate (see [Config].Retry).
+const DefaultRateLimitedBaseDelay = 25 * time.Millisecond
 
 // Stack is the recommended stack with its layers within reach: the gate for
 // its Stats, the breaker for its State, the telemetry to Close. A field is
@@ -100,7 +111,11 @@ func NewStack(cfg Config) *Stack {
 		s.Gate = concurrency.New(cfg.Gate)
 	}
 	if !skip.Has(LayerRetry) {
-		s.Retry = retry.New(cfg.Retry)
+		rc := cfg.Retry
+		if s.Gate != nil && rc.RateLimitedBaseDelay == 0 {
+			rc.RateLimitedBaseDelay = DefaultRateLimitedBaseDelay
+		}
+		s.Retry = retry.New(rc)
 	}
 	if !skip.Has(LayerBreaker) {
 		s.Breaker = breaker.New(cfg.Breaker)

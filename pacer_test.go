@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -194,5 +195,67 @@ func TestConfigReachesLayers(t *testing.T) {
 	_, err = chat(context.Background(), st.Client(), srv.URL(), false)
 	if !errors.Is(err, keepalive.ErrWaitTimeout) {
 		t.Errorf("error %v, want keepalive.ErrWaitTimeout (KeepAlive.MaxWait)", err)
+	}
+}
+
+// With the gate in the stack a 429 without a hint is retried after a short
+// backoff (DefaultRateLimitedBaseDelay); without the gate, or with a negative
+// RateLimitedBaseDelay, after retry's own BaseDelay.
+func TestRateLimitedBackoffDefault(t *testing.T) {
+	tests := []struct {
+		name    string
+		without pacer.Layer
+		rl      time.Duration
+		max     time.Duration // the delay is drawn from [0, max)
+	}{
+		{"with the gate", 0, 0, pacer.DefaultRateLimitedBaseDelay},
+		{"without the gate", pacer.LayerGate, 0, time.Second},
+		{"negative keeps BaseDelay", 0, -1, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(llmtest.Config{})
+			defer srv.Close()
+			var delays []time.Duration
+			var mu sync.Mutex
+			st := pacer.NewStack(pacer.Config{
+				Without: tt.without,
+				Retry: retry.Config{
+					BaseDelay: time.Second, RateLimitedBaseDelay: tt.rl,
+					OnRetry: func(e retry.Event) {
+						mu.Lock()
+						delays = append(delays, e.Delay)
+						mu.Unlock()
+					},
+				},
+			})
+			defer st.CloseIdleConnections()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srv.Script(llmtest.RateLimit)
+			// Cancel once the decision is made: a one-second sleep need not
+			// be waited out.
+			go func() {
+				for {
+					mu.Lock()
+					n := len(delays)
+					mu.Unlock()
+					if n > 0 {
+						cancel()
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			resp, err := chat(ctx, st.Client(), srv.URL(), false)
+			if err == nil {
+				resp.Body.Close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(delays) != 1 || delays[0] >= tt.max {
+				t.Errorf("delays %v, want one below %v", delays, tt.max)
+			}
+		})
 	}
 }

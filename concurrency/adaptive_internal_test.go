@@ -1,167 +1,156 @@
 package concurrency
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/pacerhttp/pacer/transport"
 )
 
 var t0 = time.Unix(1000, 0)
 
-func TestAdaptiveClimbsOnlyWhenSaturated(t *testing.T) {
-	a := newAdaptive(4, 1, 100)
-	if a.success(4, 0, false) || a.limit != 4 {
-		t.Fatalf("unsaturated success raised the limit to %d", a.limit)
+const ms = time.Millisecond
+
+// timedAdaptive is an adaptive state that has seen 40ms successes and 1ms
+// 429s: a 3ms probe gap and a 40ms round trip.
+func timedAdaptive(initial int) adaptive {
+	a := newAdaptive(initial, 1, 100)
+	a.timed(false, 40*ms)
+	a.timed(true, ms)
+	return a
+}
+
+func TestAdaptiveProbeSettlesAfterGap(t *testing.T) {
+	a := timedAdaptive(4)
+	if d := a.probeWait(t0); d != 0 {
+		t.Fatalf("probe wait %v at the start, want 0 (probe at once)", d)
 	}
-	for i := range 4 {
-		if !a.success(4, 0, true) {
-			t.Fatalf("saturated success %d did not raise the limit", i)
-		}
+	a.admitted(5, t0)
+	if a.probe != 5 || a.current() != 5 || a.limit != 4 {
+		t.Fatalf("probe %d current %d limit %d, want 5 5 4", a.probe, a.current(), a.limit)
 	}
-	if a.limit != 8 {
-		t.Errorf("after one round trip of saturated successes the limit is %d, want 8 (doubled)", a.limit)
+	// One probe at a time: the next waits for the gap.
+	if d := a.probeWait(t0.Add(ms)); d != 2*ms {
+		t.Errorf("probe wait %v 1ms after a probe, want 2ms", d)
 	}
-	// Slow start never goes beyond twice the safe level in one go.
-	for range 20 {
-		a.success(4, 0, true)
+	// No 429 within the gap: the level fits, and the next probe may go.
+	if d := a.probeWait(t0.Add(3 * ms)); d != 0 || a.limit != 5 || a.probe != 0 {
+		t.Errorf("after the gap: wait %v limit %d probe %d, want 0 5 0", d, a.limit, a.probe)
 	}
-	if a.limit != 2*a.safe+1 {
-		t.Errorf("limit %d with safe %d: want at most 2·safe+1", a.limit, a.safe)
+}
+
+func TestAdaptiveFailedProbeHolds(t *testing.T) {
+	a := timedAdaptive(16)
+	a.admitted(17, t0)
+	at := t0.Add(ms)
+	if a.rateLimited(17, 0, 16, at) || a.limit != 16 || a.probe != 0 {
+		t.Fatalf("failed probe: limit %d probe %d, want 16 and none", a.limit, a.probe)
+	}
+	hold := holdRTTs * 40 * ms
+	if d := a.probeWait(at); d != hold {
+		t.Errorf("probe wait %v after a failed probe, want %v", d, hold)
+	}
+	if d := a.probeWait(at.Add(hold)); d != 0 {
+		t.Errorf("probe wait %v after the hold, want 0", d)
+	}
+	// A failed probe is not a decrease: no streak toward a drop.
+	if a.streak != 0 {
+		t.Errorf("streak %d after a failed probe, want 0", a.streak)
 	}
 }
 
 func TestAdaptiveOneSignalPerBurst(t *testing.T) {
-	a := newAdaptive(16, 1, 100)
-	a.success(16, 0, true)
-	a.limit = 20 // probing
-	if !a.rateLimited(17, 0) || a.limit != 16 {
-		t.Fatalf("first 429 at level 17: limit %d, want 16", a.limit)
+	a := timedAdaptive(16)
+	if !a.rateLimited(16, 0, 15, t0) || a.limit != 15 || a.epoch != 1 || a.streak != 1 {
+		t.Fatalf("first 429 at level 16: limit %d epoch %d streak %d, want 15 1 1", a.limit, a.epoch, a.streak)
 	}
-	// The rest of the burst, sent before the decrease, is ignored.
-	for x := 18; x <= 20; x++ {
-		if a.rateLimited(x, 0) || a.limit != 16 {
-			t.Fatalf("429 from the same burst changed the limit to %d", a.limit)
+	// The rest of the burst, sent before the decrease, is no new signal:
+	// no further decrease while as many requests are in flight...
+	for range 5 {
+		if a.rateLimited(16, 0, 15, t0) || a.limit != 15 || a.epoch != 1 || a.streak != 1 {
+			t.Fatalf("429 from the same burst: limit %d epoch %d streak %d, want 15 1 1", a.limit, a.epoch, a.streak)
 		}
 	}
-	// A success sent before the decrease does not raise it either.
-	if a.success(20, 0, true) || a.limit != 16 {
-		t.Errorf("stale success raised the limit to %d", a.limit)
+	// ...but what it shows still holds: the server had its limit in
+	// flight when the gate had 12 others.
+	if !a.rateLimited(16, 0, 12, t0) || a.limit != 12 || a.epoch != 1 || a.streak != 1 {
+		t.Errorf("429 from the burst with 12 in flight: limit %d epoch %d streak %d, want 12 1 1", a.limit, a.epoch, a.streak)
 	}
-	if a.ceiling != 16 {
-		t.Errorf("ceiling %d, want 16", a.ceiling)
+	// A 429 of the burst at a low level bounds the limit too.
+	if !a.rateLimited(10, 0, 12, t0) || a.limit != 9 {
+		t.Errorf("429 from the burst at level 10: limit %d, want 9", a.limit)
 	}
 }
 
-func TestAdaptiveDipThenDrop(t *testing.T) {
-	a := newAdaptive(16, 1, 100)
-	a.success(16, 0, true)
-	a.rateLimited(17, 0) // overshoot: ceiling 16
-	if a.limit != 16 || a.ceiling != 16 {
-		t.Fatalf("limit %d ceiling %d after an overshoot, want 16 16", a.limit, a.ceiling)
-	}
-	// A 429 at the ceiling is a dip: one step down, ceiling kept, and the
-	// next success of the epoch climbs back.
-	a.rateLimited(16, a.epoch)
-	if a.limit != 15 || a.ceiling != 16 {
-		t.Fatalf("limit %d ceiling %d after a dip, want 15 16", a.limit, a.ceiling)
-	}
-	a.success(15, a.epoch, true)
-	if a.limit != 16 {
-		t.Fatalf("limit %d after a success, want back at 16", a.limit)
-	}
-	// 429s after each decrease with no success between: a drop. Halve.
-	a.rateLimited(16, a.epoch)
-	a.rateLimited(15, a.epoch)
+func TestAdaptiveDropHalves(t *testing.T) {
+	a := timedAdaptive(16)
+	a.rateLimited(16, a.epoch, 20, t0) // 15
+	a.rateLimited(15, a.epoch, 20, t0) // 14
 	if a.limit != 14 {
-		t.Fatalf("limit %d after two dips, want 14", a.limit)
+		t.Fatalf("limit %d after two decreases, want 14", a.limit)
 	}
-	a.rateLimited(14, a.epoch)
-	if a.limit != 7 || a.ceiling != 0 {
-		t.Fatalf("limit %d ceiling %d after a drop, want 7 and climbing", a.limit, a.ceiling)
+	// The third decrease in a row, with no success between: a drop.
+	a.rateLimited(14, a.epoch, 20, t0)
+	if a.limit != 7 || a.streak != 0 {
+		t.Fatalf("limit %d streak %d after three decreases, want 7 0", a.limit, a.streak)
 	}
-	// Climbing finds the new level with one overshoot.
-	a.success(7, a.epoch, true)
-	a.rateLimited(8, a.epoch)
-	if a.limit != 7 || a.ceiling != 7 {
-		t.Errorf("limit %d ceiling %d, want 7 7", a.limit, a.ceiling)
+
+	// A success of the epoch between decreases means no drop.
+	b := timedAdaptive(16)
+	b.rateLimited(16, b.epoch, 20, t0)
+	b.rateLimited(15, b.epoch, 20, t0)
+	b.success(16, b.epoch-1) // sent before the last decrease: proves nothing
+	if b.streak != 2 {
+		t.Fatalf("streak %d after a stale success, want 2", b.streak)
+	}
+	b.success(16, b.epoch)
+	b.rateLimited(14, b.epoch, 20, t0)
+	if b.limit != 13 {
+		t.Errorf("limit %d after a success and a decrease, want 13", b.limit)
 	}
 }
 
-func TestAdaptiveRepeatedDipLowersCeiling(t *testing.T) {
-	a := newAdaptive(16, 1, 100)
-	a.success(16, 0, true)
-	a.rateLimited(17, 0) // ceiling 16
-	a.rateLimited(16, a.epoch)
-	a.success(15, a.epoch, true) // back to 16
-	a.rateLimited(16, a.epoch)   // the ceiling level failed again
-	if a.limit != 15 || a.ceiling != 15 {
-		t.Errorf("limit %d ceiling %d after a second dip at the ceiling, want 15 15", a.limit, a.ceiling)
+func TestAdaptiveBusyStopsProbing(t *testing.T) {
+	a := timedAdaptive(4)
+	a.admitted(5, t0)
+	a.busy(2, t0.Add(ms))
+	if a.probe != 0 || a.current() != 4 {
+		t.Fatalf("probe %d current %d after a busy sign, want none and 4", a.probe, a.current())
+	}
+	// No probe, and so no increase, for a round trip.
+	if d := a.probeWait(t0.Add(4 * ms)); d != 37*ms || a.limit != 4 {
+		t.Errorf("probe wait %v limit %d after a busy sign, want 37ms 4", d, a.limit)
+	}
+	if d := a.probeWait(t0.Add(41 * ms)); d != 0 {
+		t.Errorf("probe wait %v a round trip later, want 0", d)
 	}
 }
 
-func TestAdaptiveHoldsThenProbes(t *testing.T) {
-	a := newAdaptive(6, 1, 100)
-	a.success(6, 0, true)
-	a.rateLimited(7, 0) // ceiling 6, epoch 1
-	if a.limit != 6 || a.ceiling != 6 {
-		t.Fatalf("limit %d ceiling %d, want 6 6", a.limit, a.ceiling)
+// TestAdaptiveBusyUndoesRaise checks that a probe that settled before its
+// answer came back does not raise the limit when that answer says the
+// server queued it, and does once an answer at its level was served at
+// once.
+func TestAdaptiveBusyUndoesRaise(t *testing.T) {
+	a := timedAdaptive(4)
+	a.admitted(5, t0)
+	a.probeWait(t0.Add(3 * ms)) // settles: 5
+	a.busy(4, t0.Add(4*ms))     // below the raised level: says nothing of it
+	if a.limit != 5 {
+		t.Fatalf("limit %d after a busy answer at level 4, want 5", a.limit)
 	}
-	probe := func() int {
-		n := 0
-		for a.limit == 6 {
-			a.success(6, a.epoch, true)
-			n++
-			if n > 1000 {
-				t.Fatal("never probed")
-			}
-		}
-		return n
-	}
-	// Hold one round trip (6 successes), then probe one above.
-	if n := probe(); n != 6 || a.limit != 7 {
-		t.Fatalf("probed after %d successes to %d; want 6, 7", n, a.limit)
-	}
-	// The probe fails: back to 6, and the next hold is twice as long.
-	a.rateLimited(7, a.epoch)
-	if n := probe(); n != 12 {
-		t.Errorf("second probe after %d successes, want 12", n)
-	}
-	a.rateLimited(7, a.epoch)
-	a.rateLimited(7, 0) // stale
-	if n := probe(); n != 24 {
-		t.Errorf("third probe after %d successes, want 24", n)
-	}
-	a.rateLimited(7, a.epoch)
-	if n := probe(); n != 24 {
-		t.Errorf("fourth probe after %d successes, want 24 (maxHold)", n)
-	}
-	// This probe succeeds: the server's limit rose; the climb resumes.
-	a.success(7, a.epoch, true)
-	if a.limit != 8 {
-		t.Errorf("limit %d after a successful probe, want 8", a.limit)
-	}
-	a.rateLimited(12, a.epoch) // new ceiling well above the old one
-	if a.hold != a.minHold {
-		t.Errorf("hold %d after progress, want %d", a.hold, a.minHold)
-	}
-}
-
-func TestAdaptiveBusyStopsIncrease(t *testing.T) {
-	a := newAdaptive(4, 1, 100)
-	for i := range 100 {
-		if i%3 == 0 {
-			a.busy() // a schedule wait at least once per round trip
-		}
-		a.success(4, 0, true)
-	}
+	a.busy(5, t0.Add(5*ms))
 	if a.limit != 4 {
-		t.Errorf("limit %d with schedule waits, want 4", a.limit)
+		t.Fatalf("limit %d after a busy answer at the raised level, want 4", a.limit)
 	}
-	// A clean round trip at the limit lets probing start again.
-	for range 4 {
-		a.success(4, 0, true)
-	}
-	if a.limit <= 4 {
-		t.Errorf("limit %d after a clean round trip, want it to probe above 4", a.limit)
+
+	b := timedAdaptive(4)
+	b.admitted(5, t0)
+	b.probeWait(t0.Add(3 * ms))
+	b.success(5, b.epoch) // served at once
+	b.busy(5, t0.Add(5*ms))
+	if b.limit != 5 {
+		t.Errorf("limit %d after a busy answer once the level was served, want 5", b.limit)
 	}
 }
 
@@ -170,39 +159,88 @@ func TestAdaptiveBounds(t *testing.T) {
 	if a.limit != 10 {
 		t.Errorf("initial limit %d, want clamped to 10", a.limit)
 	}
-	for range 100 {
-		a.success(10, 0, true)
-	}
-	if a.limit != 10 {
-		t.Errorf("limit %d above max 10", a.limit)
+	if d := a.probeWait(t0); d >= 0 {
+		t.Errorf("probe wait %v at the max, want never (negative)", d)
 	}
 	for i := range 10 {
-		a.rateLimited(2, uint64(i))
+		a.rateLimited(2, uint64(i), 0, t0)
 	}
 	if a.limit != 2 {
 		t.Errorf("limit %d, want min 2", a.limit)
+	}
+	if b := newAdaptive(0, 3, 10); b.limit != 3 {
+		t.Errorf("initial limit %d, want clamped to 3", b.limit)
 	}
 }
 
 func TestAdaptiveProbeGap(t *testing.T) {
 	a := newAdaptive(4, 1, 100)
-	if a.gap() != defaultGap {
-		t.Errorf("gap %v before any timing, want %v", a.gap(), defaultGap)
+	if a.gap() != defaultGap || a.roundTrip() != defaultRTT {
+		t.Errorf("gap %v round trip %v before any timing, want %v %v", a.gap(), a.roundTrip(), defaultGap, defaultRTT)
 	}
-	a.timed(false, 40*time.Millisecond)
-	if a.gap() != 5*time.Millisecond {
-		t.Errorf("gap %v from a 40ms success, want 5ms", a.gap())
+	a.timed(false, 40*ms)
+	if a.gap() != 5*ms || a.roundTrip() != 40*ms {
+		t.Errorf("gap %v round trip %v from a 40ms success, want 5ms 40ms", a.gap(), a.roundTrip())
 	}
-	a.timed(true, 1*time.Millisecond)
-	if a.gap() != 3*time.Millisecond {
+	a.timed(true, ms)
+	if a.gap() != 3*ms {
 		t.Errorf("gap %v from a 1ms 429, want 3ms", a.gap())
 	}
-	// One probe at a time: a second level above safe waits for the gap.
-	a.admitted(5, t0)
-	if d := a.probeWait(t0.Add(time.Millisecond)); d != 2*time.Millisecond {
-		t.Errorf("probe wait %v, want 2ms", d)
+	a.timed(true, 2*ms) // a slow 429 widens the gap at once
+	if a.gap() != 6*ms {
+		t.Errorf("gap %v from a 2ms 429, want 6ms", a.gap())
 	}
-	if d := a.probeWait(t0.Add(3 * time.Millisecond)); d != 0 || a.safe != 5 {
-		t.Errorf("probe wait %v, safe %d after the gap; want 0, 5", d, a.safe)
+}
+
+// TestLocalProbesOnlyWhenSaturated drives the in-process limiter on a
+// fake clock: a request above the limit is admitted only when it would
+// otherwise wait, and the limit rises only when such a probe settles.
+func TestLocalProbesOnlyWhenSaturated(t *testing.T) {
+	now := t0
+	var limits []int
+	l := newLocal(Config{InitialLimit: 2, OnLimit: func(_ string, n int) { limits = append(limits, n) }})
+	l.now = func() time.Time { return now }
+	l.afterFunc = func(time.Duration, func()) {}
+	// A guard, not a timing check: a request that wrongly waits fails.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ks := l.state("k")
+
+	// Unsaturated successes teach nothing.
+	for range 5 {
+		pm, _ := l.Acquire(ctx, "k", transport.Interactive)
+		pm.Release(Feedback{Outcome: transport.OK, Latency: 40 * ms})
+	}
+	if ks.alg.limit != 2 {
+		t.Fatalf("limit %d after unsaturated successes, want 2", ks.alg.limit)
+	}
+
+	// Two in flight: a third request probes level 3.
+	a, _ := l.Acquire(ctx, "k", transport.Interactive)
+	b, _ := l.Acquire(ctx, "k", transport.Interactive)
+	c, err := l.Acquire(ctx, "k", transport.Interactive)
+	if err != nil || c.(*localPermit).level != 3 || ks.alg.probe != 3 {
+		t.Fatalf("third request: err %v, probe %d; want a probe at level 3", err, ks.alg.probe)
+	}
+	// The probe settles once the gap has passed without a 429: the next
+	// request that finds the key full is admitted at level 3, no probe.
+	now = now.Add(ks.alg.gap())
+	a.Release(Feedback{Outcome: transport.OK, Latency: 40 * ms})
+	d, err := l.Acquire(ctx, "k", transport.Interactive)
+	if err != nil {
+		t.Fatalf("request after the probe's gap: %v, want admitted", err)
+	}
+	if d.(*localPermit).level != 3 || ks.alg.limit != 3 || ks.alg.probe != 0 {
+		t.Fatalf("level %d limit %d probe %d after the probe's gap, want 3 3 0", d.(*localPermit).level, ks.alg.limit, ks.alg.probe)
+	}
+	for _, pm := range []Permit{b, c, d} {
+		pm.Release(Feedback{Outcome: transport.OK, Latency: 40 * ms})
+	}
+	// OnLimit saw the probe's level come into force, once.
+	if len(limits) != 1 || limits[0] != 3 {
+		t.Errorf("OnLimit saw %v, want [3]", limits)
+	}
+	if ks.inFlight != 0 {
+		t.Errorf("%d in flight, want 0", ks.inFlight)
 	}
 }

@@ -8,8 +8,8 @@ import (
 // Defaults applied by [New] and [NewLimiter] to a zero [Config].
 const (
 	// DefaultInitialLimit is where an adaptive limit starts: low, as
-	// rate-limited APIs ask new clients to start, and raised within a few
-	// round trips when the server accepts more.
+	// rate-limited APIs ask new clients to start, and raised one probe
+	// gap (a few 429 round trips) per level while the server accepts more.
 	DefaultInitialLimit = 4
 	// DefaultMinLimit is the floor of an adaptive limit.
 	DefaultMinLimit = 1

@@ -37,54 +37,53 @@
 // cap an account's concurrency at a level they change at will, answer 429
 // at once above it, and punish bursts of 429s with a lower limit. Latency
 // says little (a 429 is fast, an admitted request takes as long as it
-// takes), so the limit is learned from 429s, from successes, and from the
-// time the server kept a request waiting to be scheduled. Each admitted
-// request remembers its level x (the key's requests in flight at its
-// admission, itself included) and the epoch (the number of decreases so
-// far): a 429 at level x says the server's limit was below x.
+// takes), so the limit is learned from 429s, from requests the server
+// admits, and from the time it kept a request waiting to be scheduled.
+// Each admitted request remembers its level x (the key's requests in
+// flight at its admission, itself included) and the epoch (the number of
+// decreases so far).
 //
-//   - One burst, one signal. A 429 or a success for a request admitted in an
-//     earlier epoch was sent before the last decrease and is ignored, so a
-//     round trip's worth of 429s is one signal and the limit never
-//     collapses on a burst.
-//   - Overshoot: a 429 above the ceiling (the highest level believed to
-//     fit) sets the limit and the ceiling to x−1, the level just below the
-//     one that failed. Nothing is lost: it is the level that was working.
-//   - Dip: a 429 at or below the ceiling steps the limit to x−1 but keeps
-//     the ceiling, and the next success climbs back. Such a 429 is usually
-//     the server still counting a request that has just ended for us; a
-//     second one at the ceiling before a full hold lowers the ceiling.
-//   - Drop: three counted 429s in a row, each after a decrease, with no
-//     success between, mean the server's limit fell (a step down, or a
-//     punishment): the limit halves, the ceiling is forgotten, and the climb
-//     below finds the new level.
-//   - Climb: below the ceiling, or with none known, each success while the
-//     gate is saturated (requests queued, or in flight at the limit) adds
-//     one: the limit doubles every round trip, like TCP slow start. Levels
-//     above the highest one known to work are admitted one at a time, each
-//     after a gap of three times the slowest recent 429 (an eighth of the
-//     fastest response before any 429 was seen), so an overshoot costs one
-//     429, not a round trip's worth.
-//   - Hold and probe: at the ceiling the gate holds for one round trip, then
-//     probes one above it. A failed probe costs a single 429 and doubles the
-//     hold (up to four round trips); a probe that succeeds means the
-//     server's limit rose, and the climb goes on until the next overshoot.
-//   - Never increase while unsaturated, nor on a success that waited to be
-//     scheduled ([transport.Facts].ScheduleWait grew during the attempt),
-//     nor on a 503: the platform is full; the current limit becomes the
-//     ceiling, and probing waits for a round trip without such a sign.
+//   - Probe. Up to the limit, requests are admitted freely. When requests
+//     are waiting and the limit is full, one more is admitted as a probe of
+//     the level above. A 429 comes back in well under a round trip, so a
+//     probe that goes three times the time a 429 takes (the gap) without
+//     one fits: the limit rises to its level, and the next probe may go at
+//     once. Climbing costs one gap per level, not a round trip, and an
+//     overshoot costs one 429.
+//   - Hold. A probe that fails costs that one 429 and no slot (the limit is
+//     unchanged), and holds probing off for five round trips (of the
+//     successes' latency), so that sitting at the server's limit costs a
+//     few 429s a second, while a limit that rose is found within that
+//     time.
+//   - Bound. Any other 429 at level x lowers the limit to x−1, and to the
+//     requests still in flight if fewer: the server counts no request that
+//     the gate does not count, so when it rejected, its limit was in
+//     flight. This holds for every 429, so a burst sent before the first
+//     429 came back can bring the limit down to what it shows, but never
+//     further.
+//   - One burst, one signal. Only the first of those 429s per epoch holds
+//     probing off and counts toward a drop; the others were sent before
+//     the decrease and only bound the limit as above. Three counted
+//     decreases in a row, with no success of the epoch between, mean the
+//     server's limit fell far (a step down, a punishment): the limit halves.
+//   - Busy. A success that waited to be scheduled
+//     ([transport.Facts].ScheduleWait grew during the attempt), or a 503,
+//     means the platform is full: a pending probe does not count, a probe
+//     that settled before such an answer came back from its level is
+//     undone, and none starts for a round trip. Nothing increases the limit
+//     but a probe, and a probe starts only when requests wait.
 //
 // Compared with the classics: AIMD halves on every loss and so spends much
 // of its time below a steady limit, paying a 429 for every sawtooth; Vegas
 // and Netflix's Gradient2 read queueing from latency, which a server that
 // rejects instead of queueing does not show; AWS's CUBIC client rate
-// limiter remembers the rate of the last throttle, returns to it fast and
-// probes beyond it slowly, which is the shape used here, with the level of
-// each 429 telling an overshoot by one (step back to x−1) from a drop
-// (halve). Against a server whose limit steps 16→6→24 every two seconds
-// with 40 ms requests, this keeps 429s to a few per step and a few per
-// second of probing, far below what such servers punish, and follows a
-// step within a few round trips.
+// limiter remembers the rate of the last throttle and probes beyond it
+// slowly. Here the level of each 429 says how far the limit is, so a step
+// down costs about one 429 per request the server was still serving above
+// its new limit, and a step up is found by the next probe and climbed one
+// gap per level. Against a server whose limit steps 16→6→24 every two
+// seconds with 40 ms requests, this costs about five 429s a second while
+// it sits at the server's limit, far below what such servers punish.
 //
 // [Gate.Stats] reports the limit in force; [Config].OnLimit sees every
 // change.

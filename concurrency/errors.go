@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pacerhttp/pacer/transport"
 )
 
 // ErrQueueFull is returned (wrapped in a [*QueueError]) when a request finds
@@ -18,7 +20,10 @@ var ErrQueueTimeout = errors.New("concurrency: queue timeout: the QueueTimeout l
 
 // QueueError tells which queue limit shed a request. errors.Is(err,
 // [ErrQueueFull]) or errors.Is(err, [ErrQueueTimeout]) tells the two apart;
-// errors.As gives the numbers.
+// errors.As gives the numbers. It also matches [transport.ErrRejected]: the
+// request was refused before it was sent, so [transport.Classify] reports
+// it as [transport.Rejected], which the retry layer does not retry and the
+// breaker does not count.
 type QueueError struct {
 	// Err is [ErrQueueFull] or [ErrQueueTimeout].
 	Err error
@@ -41,5 +46,5 @@ func (e *QueueError) Error() string {
 	return fmt.Sprintf("concurrency: key %q: %v", e.Key, e.Err)
 }
 
-// Unwrap returns Err.
-func (e *QueueError) Unwrap() error { return e.Err }
+// Unwrap returns Err and [transport.ErrRejected].
+func (e *QueueError) Unwrap() []error { return []error{e.Err, transport.ErrRejected} }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/transport"
@@ -61,36 +62,31 @@ func ExampleGate_Acquire() {
 	// limit 1, in flight 0, queued 0
 }
 
-// An adaptive gate starts low and raises its limit while it is saturated
-// and the server accepts more.
+// An adaptive gate starts low. A request that finds the gate full is
+// admitted as a probe of the level above; without a 429 within the probe
+// gap (a millisecond before any response was timed) that level fits. A
+// probe that fails costs one 429 and leaves the limit where it was.
 func ExampleNew_adaptive() {
 	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxLimit: 8})
 	ctx := context.Background()
 	limit := func() int { s, _ := g.Stats().Key(""); return s.Limit }
 
-	var held []func(transport.Outcome)
-	fill := func() { // callers with work to do keep the gate full
-		for len(held) == 0 || len(held) < limit() {
-			r, _ := g.Acquire(ctx)
-			held = append(held, r)
-		}
-	}
-	fill()
+	a, _ := g.Acquire(ctx)
+	b, _ := g.Acquire(ctx)
 	fmt.Println("start:", limit())
-	for range 20 {
-		held[0](transport.OK) // a success while saturated
-		held = held[1:]
-		fill()
-	}
-	fmt.Println("after 20 successes:", limit())
-	held[0](transport.RateLimited) // the server says no
-	held = held[1:]
-	fmt.Println("after a 429:", limit())
-	for _, r := range held {
+	c, _ := g.Acquire(ctx) // the gate is full: a probe of level 3
+	fmt.Println("probing:", limit())
+	time.Sleep(5 * time.Millisecond) // no 429 came back: level 3 fits
+	d, _ := g.Acquire(ctx)           // full again: a probe of level 4
+	fmt.Println("probing:", limit())
+	d(transport.RateLimited) // the server says no
+	fmt.Println("after the probe failed:", limit())
+	for _, r := range []func(transport.Outcome){a, b, c} {
 		r(transport.OK)
 	}
 	// Output:
 	// start: 2
-	// after 20 successes: 8
-	// after a 429: 7
+	// probing: 3
+	// probing: 4
+	// after the probe failed: 3
 }

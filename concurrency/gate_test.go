@@ -275,6 +275,35 @@ func TestQueueTimeout(t *testing.T) {
 	}
 }
 
+// TestQueueErrorsAreRejections checks that both queue errors match
+// transport.ErrRejected, so that the retry layer does not send again a
+// request the gate shed, and the breaker does not count it.
+func TestQueueErrorsAreRejections(t *testing.T) {
+	full := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: -1})
+	holdFull, _ := full.Acquire(context.Background())
+	_, errFull := full.Acquire(context.Background())
+	holdFull(transport.OK)
+
+	slow := concurrency.New(concurrency.Config{Limit: 1, QueueTimeout: time.Millisecond})
+	holdSlow, _ := slow.Acquire(context.Background())
+	_, errTimeout := slow.Acquire(context.Background())
+	holdSlow(transport.OK)
+
+	for _, c := range []struct {
+		err, sentinel error
+	}{{errFull, concurrency.ErrQueueFull}, {errTimeout, concurrency.ErrQueueTimeout}} {
+		if !errors.Is(c.err, c.sentinel) {
+			t.Errorf("err = %v, want %v", c.err, c.sentinel)
+		}
+		if !errors.Is(c.err, transport.ErrRejected) {
+			t.Errorf("%v does not match transport.ErrRejected", c.err)
+		}
+		if o := transport.Classify(nil, c.err); o != transport.Rejected {
+			t.Errorf("Classify(%v) = %v, want %v", c.err, o, transport.Rejected)
+		}
+	}
+}
+
 func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 	g := concurrency.New(concurrency.Config{Limit: 1})
 	hold, _ := g.Acquire(withKey("h"))

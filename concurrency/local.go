@@ -80,7 +80,8 @@ type keyState struct {
 	queue    [2]waitList // by priority: Interactive, Background
 	alg      adaptive    // alg.limit is the limit, also in fixed mode
 	fixed    bool
-	kicking  bool         // a timer will call handOff when the probe gap ends
+	kicking  bool         // a timer will call handOff when a probe may go
+	reported int          // the limit last passed to OnLimit
 	free     *localPermit // permits to reuse
 }
 
@@ -114,6 +115,7 @@ func (l *localLimiter) state(key string) *keyState {
 	} else {
 		ks.alg = newAdaptive(l.initial, l.lo, l.hi)
 	}
+	ks.reported = ks.alg.current()
 	l.keys.Store(key, ks)
 	l.last.Store(ks)
 	return ks
@@ -123,43 +125,84 @@ func (l *localLimiter) state(key string) *keyState {
 func (l *localLimiter) Acquire(ctx context.Context, key string, p transport.Priority) (Permit, error) {
 	ks := l.state(key)
 	ks.mu.Lock()
-	if ks.queued == 0 && ks.inFlight < ks.alg.limit && (ks.inFlight < ks.alg.safe || ks.probeNow()) {
+	if ks.queued == 0 && (ks.inFlight < ks.alg.limit || ks.probeNow()) {
 		pm := ks.admit()
+		limit := ks.changed()
 		ks.mu.Unlock()
+		ks.report(limit)
 		return pm, nil
 	}
 	return ks.wait(ctx, p)
 }
 
-// probeNow reports whether one request above the safe level may be
-// admitted now; when not, it arms a timer that retries the queue when the
-// probe gap ends. Called with mu held.
+// probeNow reports whether one more request may be admitted although the
+// key is at its limit: a probe, or the first request at a level a probe
+// has just shown to fit. When not yet, it arms a timer that retries the
+// queue when it may. Called with mu held.
 func (ks *keyState) probeNow() bool {
-	now := ks.l.now()
-	d := ks.alg.probeWait(now)
-	if d <= 0 {
+	if ks.fixed {
+		return false
+	}
+	d := ks.alg.probeWait(ks.l.now())
+	switch {
+	case ks.inFlight < ks.alg.limit:
+		return true
+	case ks.inFlight > ks.alg.limit || d < 0:
+		return false
+	case d == 0:
 		return true
 	}
+	ks.arm(d)
+	return false
+}
+
+// arm makes a timer call kick after d, unless one is armed. Called with mu
+// held.
+func (ks *keyState) arm(d time.Duration) {
 	if !ks.kicking {
 		ks.kicking = true
 		ks.l.afterFunc(d, ks.kick)
 	}
-	return false
 }
 
-// kick admits queued requests when a probe gap ends.
+// kick admits queued requests when a probe may settle or go.
 func (ks *keyState) kick() {
 	ks.mu.Lock()
 	ks.kicking = false
 	ks.handOff()
+	limit := ks.changed()
 	ks.mu.Unlock()
+	ks.report(limit)
+}
+
+// changed returns the limit in force when it differs from the one last
+// reported to OnLimit, and 0 otherwise. Called with mu held.
+func (ks *keyState) changed() int {
+	if ks.fixed || ks.l.onLimit == nil {
+		return 0
+	}
+	c := ks.alg.current()
+	if c == ks.reported {
+		return 0
+	}
+	ks.reported = c
+	return c
+}
+
+// report passes a changed limit to OnLimit. Called without mu.
+func (ks *keyState) report(limit int) {
+	if limit > 0 {
+		ks.l.onLimit(ks.key, limit)
+	}
 }
 
 // admit takes a permit for one more request. Called with mu held.
 func (ks *keyState) admit() *localPermit {
 	ks.inFlight++
-	if ks.inFlight > ks.alg.safe {
+	if ks.inFlight > ks.alg.limit {
+		// A probe: it settles when the gap passes without a 429.
 		ks.alg.admitted(ks.inFlight, ks.l.now())
+		ks.arm(ks.alg.gap())
 	}
 	pm := ks.free
 	if pm != nil {
@@ -222,10 +265,7 @@ func (ks *keyState) wait(ctx context.Context, p transport.Priority) (Permit, err
 // handOff admits queued requests while there is room, Interactive first.
 // Called with mu held.
 func (ks *keyState) handOff() {
-	for ks.queued > 0 && ks.inFlight < ks.alg.limit {
-		if ks.inFlight >= ks.alg.safe && !ks.probeNow() {
-			return
-		}
+	for ks.queued > 0 && (ks.inFlight < ks.alg.limit || ks.probeNow()) {
 		w := ks.queue[0].pop()
 		if w == nil {
 			w = ks.queue[1].pop()
@@ -241,38 +281,33 @@ func (ks *keyState) handOff() {
 func (pm *localPermit) Release(fb Feedback) {
 	ks := pm.ks
 	ks.mu.Lock()
-	changed := false
 	if !ks.fixed {
-		changed = ks.learn(fb, pm)
+		ks.learn(fb, pm)
 	}
 	pm.next, ks.free = ks.free, pm
 	ks.inFlight--
 	ks.handOff()
-	limit := ks.alg.current()
+	limit := ks.changed()
 	ks.mu.Unlock()
-	if changed && ks.l.onLimit != nil {
-		ks.l.onLimit(ks.key, limit)
-	}
+	ks.report(limit)
 }
 
 // learn feeds fb to the adaptive state. Called with mu held, before the
 // permit is counted out.
-func (ks *keyState) learn(fb Feedback, pm *localPermit) bool {
+func (ks *keyState) learn(fb Feedback, pm *localPermit) {
 	ks.alg.timed(fb.Outcome == transport.RateLimited, fb.Latency)
 	switch fb.Outcome {
 	case transport.RateLimited:
-		return ks.alg.rateLimited(pm.level, pm.epoch)
+		ks.alg.rateLimited(pm.level, pm.epoch, ks.inFlight-1, ks.l.now())
 	case transport.OK:
 		if fb.ScheduleWait > 0 {
-			ks.alg.busy()
-			return false
+			ks.alg.busy(pm.level, ks.l.now())
+			return
 		}
-		saturated := ks.queued > 0 || ks.inFlight >= ks.alg.limit
-		return ks.alg.success(pm.level, pm.epoch, saturated)
+		ks.alg.success(pm.level, pm.epoch)
 	case transport.Overloaded:
-		ks.alg.busy()
+		ks.alg.busy(pm.level, ks.l.now())
 	}
-	return false
 }
 
 // quiet returns a permit without learning anything from it.

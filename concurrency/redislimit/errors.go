@@ -3,6 +3,8 @@ package redislimit
 import (
 	"errors"
 	"fmt"
+
+	"github.com/pacerhttp/pacer/transport"
 )
 
 // ErrUnavailable is returned (wrapped in an [*UnavailableError]) by Acquire
@@ -15,7 +17,9 @@ var ErrUnavailable = errors.New("redislimit: redis unreachable and the limiter f
 var ErrClosed = errors.New("redislimit: limiter closed")
 
 // UnavailableError tells which key was refused while Redis was unreachable,
-// and why Redis was deemed so. errors.Is(err, [ErrUnavailable]) is true.
+// and why Redis was deemed so. errors.Is(err, [ErrUnavailable]) is true,
+// and so is errors.Is(err, [transport.ErrRejected]): the request was
+// refused before it was sent, which the retry layer does not retry.
 type UnavailableError struct {
 	// Key is the gate key of the refused request.
 	Key string
@@ -28,8 +32,10 @@ func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("redislimit: key %q: redis unreachable (%v) and the limiter fails closed; the request was not sent", e.Key, e.Cause)
 }
 
-// Unwrap returns [ErrUnavailable] and the cause.
-func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Cause} }
+// Unwrap returns [ErrUnavailable], [transport.ErrRejected] and the cause.
+func (e *UnavailableError) Unwrap() []error {
+	return []error{ErrUnavailable, transport.ErrRejected, e.Cause}
+}
 
 // State is whether a [Limiter] reaches Redis.
 type State int32

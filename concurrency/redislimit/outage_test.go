@@ -124,6 +124,9 @@ func TestRedisOutage(t *testing.T) {
 					if !errors.Is(err, redislimit.ErrUnavailable) || !errors.As(err, &ue) || ue.Key != "k" {
 						t.Fatalf("acquire during the outage: %v, want an *UnavailableError", err)
 					}
+					if !errors.Is(err, transport.ErrRejected) || transport.Classify(nil, err) != transport.Rejected {
+						t.Fatalf("acquire during the outage: %v, want a transport.ErrRejected rejection", err)
+					}
 				}
 			}
 			release(held) // no call while unavailable
