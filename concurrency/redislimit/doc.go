@@ -15,11 +15,12 @@
 // are leases that the holder renews and a crashed process loses within
 // [Config].TTL; waiting is a shared queue ordered by priority and arrival,
 // woken by pub/sub notices; the adaptive limit is learned by all processes
-// together, lowered once per round trip by any 429, raised only by agreed
-// steps; and while Redis is unreachable the limiter falls back to a local
-// limit or fails closed ([ErrUnavailable]), reports the change once through
-// [Config].OnStateChange, and returns to the shared limit when Redis
-// answers again.
+// together with the concurrency package's adaptive policy, a decrease
+// applying to every process at once and an increase only through one probe
+// at a time across all of them; and while Redis is unreachable the limiter
+// falls back to a local limit or fails closed ([ErrUnavailable]), reports
+// the change once through [Config].OnStateChange, and returns to the shared
+// limit when Redis answers again.
 //
 // Only this package of pacer imports go-redis.
 //

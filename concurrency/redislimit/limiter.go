@@ -47,20 +47,29 @@ import (
 //
 // # The shared adaptive limit
 //
-// The limit is learned as by the in-process limiter (see the concurrency
-// package's documentation), with its state in Redis and the learning done
-// by the release script, so all processes act as one gate: a 429 lowers
-// the limit for every process at once, and only once per round trip
-// (each permit carries the decrease count, the epoch, at its admission; a
-// 429 for a permit admitted before the last decrease is not a new signal).
-// An increase is agreed: the release script raises the limit only when it
-// still equals the limit the releasing process saw, so a success reported
-// with an out-of-date view adds nothing and N processes never each add
-// their own. Levels (requests in flight at admission) are counted over all
-// processes, and levels above the last safe one are admitted one probe gap
-// apart, on the Redis server's clock, as the in-process limiter does.
-// [Limiter.Each] reports the limit in force: the learned limit, or one above
-// the safe level when that is lower.
+// The limit is learned by the concurrency package's adaptive policy (see
+// its documentation: probe, hold, bound, one burst one signal, busy), with
+// its state in one Redis hash and every step of it in the scripts, on the
+// Redis server's clock, so all processes act as one gate. Levels (requests
+// in flight at admission) and epochs (decreases so far) are counted over
+// all processes. When the key is at its limit, one request, of whichever
+// process asks first, is admitted one level above it as a probe; while
+// that probe is pending no other goes above the limit, and the first call
+// of any process after the probe has gone the gap without a 429 raises
+// the shared limit to its level: one process's probe at a time, so N
+// processes never each add their own. Decreases apply to every process at
+// once: a release reporting a 429 removes its lease first, then bounds the
+// limit by the 429's level − 1 and by the leases still held over all
+// processes. A failed probe, a hold, a halving and a busy answer likewise
+// hold for all. The latencies that set the probe gap and the hold (how
+// long a 429 takes, the fastest response, the mean round trip) are measured
+// by each process and kept together in Redis. Two things differ from the
+// in-process limiter: a probe settles at the first script call after its
+// gap, not on a timer, and a waiting process learns when a probe may
+// settle or go from the reply of its own last look at the queue (and looks
+// again then), else from the next release notice or re-check.
+// [Limiter.Each] reports the limit in force: the learned limit, or the
+// level of the pending probe.
 //
 // # When Redis is unreachable
 //

@@ -241,10 +241,21 @@ func limitOf(l *redislimit.Limiter, key string) int {
 	return lim
 }
 
-// TestSharedDecreaseOncePerRoundTrip: a 429 seen by one limiter lowers the
-// limit for all; a 429 for a request admitted before that decrease does
-// not lower it again.
-func TestSharedDecreaseOncePerRoundTrip(t *testing.T) {
+// stateField reads one field of the key's shared adaptive state.
+func (g *group) stateField(t *testing.T, key, field string) int {
+	t.Helper()
+	v, err := g.rdb.HGet(context.Background(), g.prefix+"{"+key+"}:state", field).Int()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestSharedDecrease: a 429 seen by one limiter lowers the limit for all
+// at once; a 429 for a request admitted before that decrease only bounds
+// the limit by what it shows (its level − 1, the requests still in
+// flight) and is not a new signal (the epoch stays).
+func TestSharedDecrease(t *testing.T) {
 	g := newGroup(t, 2, redislimit.Config{InitialLimit: 4})
 	a, b := g.lims[0], g.lims[1]
 	var pms []concurrency.Permit
@@ -258,45 +269,120 @@ func TestSharedDecreaseOncePerRoundTrip(t *testing.T) {
 	}
 	limited := concurrency.Feedback{Outcome: transport.RateLimited}
 	pms[3].Release(limited) // level 4, by b
-	if got := limitOf(a, "k"); got != 3 {
-		t.Fatalf("after a 429 at level 4 in another limiter: limit %d, want 3", got)
+	if got, ep := limitOf(a, "k"), g.stateField(t, "k", "epoch"); got != 3 || ep != 1 {
+		t.Fatalf("after a 429 at level 4 in another limiter: limit %d, epoch %d; want 3, 1", got, ep)
 	}
-	pms[2].Release(limited) // level 3, same round trip, by a
-	if got := limitOf(b, "k"); got != 3 {
-		t.Errorf("after another 429 of the same round trip: limit %d, want 3 (one decrease per round trip)", got)
+	pms[2].Release(limited) // level 3, same burst, by a; 2 still in flight
+	if got, ep := limitOf(b, "k"), g.stateField(t, "k", "epoch"); got != 2 || ep != 1 {
+		t.Errorf("after another 429 of the same burst: limit %d, epoch %d; want 2 (bounded by what it shows), 1 (not a new signal)", got, ep)
 	}
 	release(pms[1])
 	release(pms[0])
 }
 
-// TestAgreedIncrease: a success reported with an out-of-date view of the
-// limit does not raise it again.
-func TestAgreedIncrease(t *testing.T) {
+// TestOneProbeAtATime: at the shared limit, one request of all the
+// limiters is admitted one level above it, as a probe; the others wait
+// while it is pending, and when it goes the gap without a 429 the limit
+// rises to its level, once.
+func TestOneProbeAtATime(t *testing.T) {
 	var changes atomic.Int64
 	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, OnLimit: func(string, int) { changes.Add(1) }})
 	a, b := g.lims[0], g.lims[1]
 	ctx := context.Background()
-	pa, _ := a.Acquire(ctx, "k", transport.Interactive)
-	pb, err := b.Acquire(ctx, "k", transport.Interactive)
-	if err != nil {
-		t.Fatal(err)
+	acquire := func(l *redislimit.Limiter) <-chan concurrency.Permit {
+		ch := make(chan concurrency.Permit, 1)
+		go func() {
+			pm, err := l.Acquire(ctx, "k", transport.Interactive)
+			if err != nil {
+				t.Error(err)
+			}
+			ch <- pm
+		}()
+		return ch
 	}
-	release(pa) // saturated (2 of 2) success: 2 → 3
-	if got := limitOf(a, "k"); got != 3 {
-		t.Fatalf("limit %d after a saturated success, want 3", got)
+
+	// A slow 429 with nothing else in flight: the limit falls to the
+	// minimum, probing is held off for a while, and the probe gap becomes
+	// three times that 429's latency, long enough to look at a pending
+	// probe.
+	p0 := <-acquire(a)
+	p0.Release(concurrency.Feedback{Outcome: transport.RateLimited, Latency: 200 * time.Millisecond})
+	if got := limitOf(a, "k"); got != 1 {
+		t.Fatalf("limit %d after a 429 at level 1, want 1", got)
 	}
-	pa2, _ := a.Acquire(ctx, "k", transport.Interactive)
-	pa3, err := a.Acquire(ctx, "k", transport.Interactive)
-	if err != nil {
-		t.Fatal(err)
+
+	p1 := <-acquire(a) // level 1: within the limit
+	p2 := <-acquire(a) // level 2: the probe, once the hold is over
+	if got, lim := limitOf(a, "k"), g.stateField(t, "k", "limit"); got != 2 || lim != 1 {
+		t.Fatalf("with a probe pending: limit in force %d, learned %d; want 2, 1", got, lim)
 	}
-	// b last saw 2: its saturated success (3 of 3) is not agreed.
-	release(pb)
-	if got := limitOf(a, "k"); got != 3 {
-		t.Errorf("limit %d after a success reported with a stale limit, want 3", got)
+
+	// Another limiter's request does not probe too: it waits.
+	ch := acquire(b)
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	if got, lim := limitOf(b, "k"), g.stateField(t, "k", "limit"); got != 2 || lim != 1 {
+		t.Errorf("second request at the limit: limit in force %d, learned %d; want 2, 1 (one probe at a time)", got, lim)
 	}
-	release(pa2)
-	release(pa3)
+	if n := g.card(t, "k", "leases"); n != 2 {
+		t.Errorf("%d leases with a probe pending, want 2", n)
+	}
+
+	// The probe settles: the limit rises to 2, and the waiter goes as the
+	// next probe, at level 3.
+	p3 := <-ch
+	if got, lim := limitOf(a, "k"), g.stateField(t, "k", "limit"); got != 3 || lim != 2 {
+		t.Errorf("after the probe settled: limit in force %d, learned %d; want 3, 2", got, lim)
+	}
+	for _, pm := range []concurrency.Permit{p1, p2, p3} {
+		release(pm)
+	}
+	if changes.Load() == 0 {
+		t.Error("OnLimit never called")
+	}
+}
+
+// TestFailedProbeAndBusy: a probe that gets a 429 leaves the limit as it
+// was and holds probing off for a while; a busy answer (503) to a pending
+// probe drops it.
+func TestFailedProbeAndBusy(t *testing.T) {
+	g := newGroup(t, 1, redislimit.Config{InitialLimit: 1})
+	l := g.lims[0]
+	ctx := context.Background()
+	acquire := func() <-chan concurrency.Permit {
+		ch := make(chan concurrency.Permit, 1)
+		go func() {
+			pm, err := l.Acquire(ctx, "k", transport.Interactive)
+			if err != nil {
+				t.Error(err)
+			}
+			ch <- pm
+		}()
+		return ch
+	}
+	// A slow 429 makes the probe gap long enough to answer a pending
+	// probe before it settles.
+	p0 := <-acquire()
+	p0.Release(concurrency.Feedback{Outcome: transport.RateLimited, Latency: 200 * time.Millisecond})
+	p1 := <-acquire() // level 1
+	p2 := <-acquire() // level 2: a probe, after the hold
+	if got := limitOf(l, "k"); got != 2 {
+		t.Fatalf("limit in force %d with a probe pending, want 2", got)
+	}
+	p2.Release(concurrency.Feedback{Outcome: transport.RateLimited})
+	if got, lim, ep := limitOf(l, "k"), g.stateField(t, "k", "limit"), g.stateField(t, "k", "epoch"); got != 1 || lim != 1 || ep != 2 {
+		t.Fatalf("after a failed probe: limit in force %d, learned %d, epoch %d; want 1, 1, 2", got, lim, ep)
+	}
+	ch := acquire()
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	p3 := <-ch // the next probe, after the hold
+	if got := limitOf(l, "k"); got != 2 {
+		t.Fatalf("limit in force %d with the next probe pending, want 2", got)
+	}
+	p3.Release(concurrency.Feedback{Outcome: transport.Overloaded})
+	if got, lim := limitOf(l, "k"), g.stateField(t, "k", "limit"); got != 1 || lim != 1 {
+		t.Errorf("after a 503 to the probe: limit in force %d, learned %d; want 1, 1", got, lim)
+	}
+	release(p1)
 }
 
 func TestFixedLimitIgnoresFeedback(t *testing.T) {

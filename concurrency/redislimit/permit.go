@@ -37,7 +37,7 @@ func (pm *permit) Release(fb concurrency.Feedback) {
 	if l.down.Load() {
 		return
 	}
-	v, err := l.run(context.Background(), releaseScript, ks, pm.id, kind(fb), pm.level, pm.epoch, ks.limit.Load(), fb.Latency.Microseconds())
+	v, err := l.run(context.Background(), releaseScript, ks, pm.id, kind(fb), pm.level, pm.epoch, fb.Latency.Microseconds())
 	if err != nil || len(v) < 2 {
 		return
 	}

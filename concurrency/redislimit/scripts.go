@@ -18,13 +18,17 @@ import "github.com/redis/go-redis/v9"
 // Every call purges expired leases and expired tickets first, and resets
 // the expiry of every key it touches: nothing outlives its use.
 //
-// The adaptive state S mirrors the in-process limiter's (the concurrency
-// package's adaptive type): limit, epoch (decreases so far), safe (levels
-// up to it are admitted freely, one above it only as a probe, one probe
-// gap apart), ceiling, streak, struck, plevel and pat (the pending probe's
-// level and admission time, µs), credit, hold, pfrom (the ceiling a probe
-// started from), rr (decaying maximum of the time a 429 takes, µs) and
-// fastest (shortest response, µs).
+// The adaptive state S is the concurrency package's adaptive policy (see
+// its documentation), kept in Redis and run by these scripts, so that all
+// processes act as one gate: limit (admitted freely), epoch (decreases so
+// far), streak (decreases of the epoch with no success between), probe and
+// pat (the level of the pending probe admitted one above the limit, zero
+// when none, and its admission time, µs), next (earliest next probe, µs),
+// raised (the level the last settled probe raised the limit to, while in
+// doubt), rr (decaying maximum of the time a 429 takes, µs), fastest
+// (shortest response, µs) and rtt (moving average of the latency of the
+// other responses, µs). Instants (pat, next, and now) are the Redis
+// server's; the durations are what the releasing processes measured.
 const prelude = `
 local ttl = tonumber(ARGV[1])
 local ztl = tonumber(ARGV[2])
@@ -47,7 +51,7 @@ local function clamp(v)
   if v > hi then return hi end
   return v
 end
-local F = {'limit', 'epoch', 'safe', 'ceiling', 'streak', 'struck', 'plevel', 'pat', 'credit', 'hold', 'pfrom', 'rr', 'fastest'}
+local F = {'limit', 'epoch', 'streak', 'probe', 'pat', 'next', 'raised', 'rr', 'fastest', 'rtt'}
 local S = {}
 local dirty = false
 local function load()
@@ -55,16 +59,14 @@ local function load()
   for i = 1, #F do S[F[i]] = tonumber(v[i]) or 0 end
   if fixed > 0 then
     S.limit = fixed
-    S.safe = fixed
+    S.probe = 0
     return
   end
   if v[1] then
     S.limit = clamp(S.limit)
-    if S.hold < 1 then S.hold = 1 end
+    if S.probe > 0 and S.probe ~= S.limit + 1 then S.probe = 0 end
   else
     S.limit = clamp(tonumber(ARGV[5]))
-    S.safe = S.limit
-    S.hold = 1
     dirty = true
   end
 end
@@ -77,29 +79,55 @@ local function save()
   end
   redis.call('HSET', KEYS[4], unpack(a))
 end
+-- current is the limit in force: the limit, or the level of a pending probe.
 local function current()
-  return math.min(S.limit, S.safe + 1)
+  return math.max(S.limit, S.probe)
 end
+-- gap (µs) is how long a probe must go without a 429 to settle: three
+-- times the time a 429 takes (an eighth of the fastest response before
+-- any 429 was timed).
 local function gap()
   local g = 1000
-  if S.rr > 0 then g = 3 * S.rr elseif S.fastest > 0 then g = S.fastest / 4 end
+  if S.rr > 0 then g = 3 * S.rr elseif S.fastest > 0 then g = S.fastest / 8 end
   return math.max(g, 200)
 end
--- pace returns how long (µs) an admission at level x must wait; 0 is now.
-local function pace(x)
-  if fixed > 0 or x <= S.safe then return 0 end
-  if S.plevel > 0 then
+-- roundtrip (µs) is the round trip the hold is counted in.
+local function roundtrip()
+  if S.rtt > 0 then return S.rtt end
+  return 50000
+end
+-- probewait settles a pending probe that went the gap without a 429 (the
+-- limit rises to its level) and returns how long (µs) until a request may
+-- be admitted above the limit: 0 now, -1 never (the limit is at its
+-- maximum).
+local function probewait()
+  if S.probe > 0 then
     local d = S.pat + gap() - nowus
     if d > 0 then return math.ceil(d) end
-    if S.plevel > S.safe then S.safe = S.plevel end
-    S.plevel = 0
+    S.limit = S.probe
+    S.raised = S.probe
+    S.probe = 0
     dirty = true
   end
-  return 0
+  if S.limit >= hi then return -1 end
+  return math.max(math.ceil(S.next - nowus), 0)
 end
+-- may reports whether one more request may be admitted with count in
+-- flight: freely below the limit, as the one probe at the limit. When not,
+-- its second result (µs), when positive, is how long until that may
+-- change without a release.
+local function may(count)
+  if fixed > 0 then return count < S.limit, 0 end
+  local d = probewait()
+  if count < S.limit then return true, 0 end
+  if d > 0 then return false, d end
+  if count > S.limit or d < 0 then return false, 0 end
+  return true, 0
+end
+-- admitted records an admission at level x: a probe above the limit.
 local function admitted(x)
-  if fixed == 0 and x > S.safe then
-    S.plevel = x
+  if fixed == 0 and x > S.limit then
+    S.probe = x
     S.pat = nowus
     dirty = true
   end
@@ -111,153 +139,164 @@ local function touch()
 end
 `
 
-// acquireScript admits at once when nobody waits and there is room, else
-// queues a ticket, unless the queue is full.
+// acquireScript admits at once when nobody waits and there is room (below
+// the limit, or the one probe at it), else queues a ticket, unless the
+// queue is full.
 // ARGV[10] id, [11] priority, [12] queue bound.
 // Returns {1, limit, epoch, level} admitted; {0, limit, epoch, free, wait}
-// queued, where wait (µs), when positive, is how long until a paced
-// admission may go; {2, limit, epoch, queued} queue full.
+// queued, where wait (µs), when positive, is how long until a probe may
+// settle or go; {2, limit, epoch, queued} queue full. The limit returned is
+// the limit in force.
 var acquireScript = redis.NewScript(prelude + `
 load()
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
 local id = ARGV[10]
 local wait = 0
-if qlen == 0 and count < S.limit then
-  wait = pace(count + 1)
-  if wait == 0 then
+if qlen == 0 then
+  local ok, w = may(count)
+  if ok then
     redis.call('ZADD', KEYS[1], exp, id)
     admitted(count + 1)
     touch()
-    return {1, S.limit, S.epoch, count + 1}
+    return {1, current(), S.epoch, count + 1}
   end
+  wait = w
 end
 if qlen >= tonumber(ARGV[12]) then
   touch()
-  return {2, S.limit, S.epoch, qlen}
+  return {2, current(), S.epoch, qlen}
 end
 local seq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
 redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[11]) * 1e13 + seq), id)
 redis.call('ZADD', KEYS[3], exp, id)
 touch()
-return {0, S.limit, S.epoch, S.limit - count, wait}
+return {0, current(), S.epoch, S.limit - count, wait}
 `)
 
 // admitScript admits those of the caller's tickets that are among the
-// first (limit - in flight) of the queue: priority first, then arrival.
+// first of the queue (priority first, then arrival) that may go now: the
+// tickets ahead of them, whoever's they are, take the slots first.
 // ARGV[10:] the caller's ticket ids.
 // Returns {limit, epoch, wait, id, level, id, level, ...}, where wait (µs),
-// when positive, is how long until a paced admission may go.
+// when positive, is how long until a probe may settle or go.
 var admitScript = redis.NewScript(prelude + `
 load()
 local count = redis.call('ZCARD', KEYS[1])
-local out = {S.limit, S.epoch, 0}
-local free = S.limit - count
-if free > 0 then
-  local mine = {}
-  for i = 10, #ARGV do mine[ARGV[i]] = true end
-  local head = redis.call('ZRANGE', KEYS[2], 0, free - 1)
-  for i = 1, #head do
-    local id = head[i]
-    if mine[id] then
-      local w = pace(count + 1)
-      if w > 0 then
-        out[3] = w
-        break
-      end
-      redis.call('ZREM', KEYS[2], id)
-      redis.call('ZREM', KEYS[3], id)
-      count = count + 1
-      redis.call('ZADD', KEYS[1], exp, id)
-      admitted(count)
-      out[#out + 1] = id
-      out[#out + 1] = count
-    end
+local out = {0, 0, 0}
+local mine = {}
+for i = 10, #ARGV do mine[ARGV[i]] = true end
+local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit - count, 0))
+local ahead = 0
+for i = 1, #head do
+  local ok, w = may(count + ahead)
+  if not ok then
+    out[3] = w
+    break
+  end
+  local id = head[i]
+  if mine[id] then
+    redis.call('ZREM', KEYS[2], id)
+    redis.call('ZREM', KEYS[3], id)
+    count = count + 1
+    redis.call('ZADD', KEYS[1], exp, id)
+    admitted(count)
+    out[#out + 1] = id
+    out[#out + 1] = count
+  else
+    ahead = ahead + 1
   end
 end
+out[1] = current()
+out[2] = S.epoch
 touch()
 return out
 `)
 
-// releaseScript learns from how the request went, removes the lease and
-// tells the waiters. ARGV[10] id, [11] kind (0 nothing to learn, 1 success,
-// 2 rate limited, 3 platform busy), [12] level, [13] epoch at admission,
-// [14] the limit the releasing process last saw, [15] latency µs.
+// releaseScript removes the lease, learns from how the request went, and
+// tells the waiters. ARGV[10] id, [11] kind (0 nothing to learn, 1
+// success, 2 rate limited, 3 platform busy), [12] level, [13] epoch at
+// admission, [14] latency µs.
 // Returns {limit, epoch}.
 var releaseScript = redis.NewScript(prelude + `
 load()
+redis.call('ZREM', KEYS[1], ARGV[10])
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
 local kind = tonumber(ARGV[11])
-if fixed == 0 and kind > 0 then
-  dirty = true
+if fixed == 0 then
   local x = tonumber(ARGV[12])
   local ep = tonumber(ARGV[13])
-  local seen = tonumber(ARGV[14])
-  local lat = tonumber(ARGV[15])
-  local function raise()
-    local top = math.min(hi, 2 * S.safe + 1)
-    if S.ceiling > 0 then top = math.min(top, S.ceiling) end
-    if S.limit < top then S.limit = S.limit + 1 end
+  local lat = tonumber(ARGV[14])
+  -- lower brings the limit down to at most l (and at least lo), dropping
+  -- a pending probe above it.
+  local function lower(l)
+    if l < S.limit then
+      S.limit = math.max(l, lo)
+      S.probe = 0
+      S.raised = 0
+    end
   end
   if lat > 0 then
+    dirty = true
     if S.fastest == 0 or lat < S.fastest then S.fastest = lat end
-    if kind == 2 then S.rr = math.max(lat, S.rr - S.rr / 8) end
+    if kind == 2 then
+      S.rr = math.max(lat, S.rr - math.floor(S.rr / 8))
+    elseif S.rtt == 0 then
+      S.rtt = lat
+    else
+      S.rtt = S.rtt + (lat - S.rtt) / 8
+    end
   end
   if kind == 2 then
-    if ep ~= S.epoch then
-      if x <= S.safe then S.safe = math.max(x - 1, lo) end
-    else
+    -- A failed probe (above the limit, of this epoch) leaves the limit;
+    -- any other 429 bounds it by x-1 and by the requests still in flight.
+    -- Only the first 429 of an epoch holds probing off and counts toward
+    -- a drop.
+    dirty = true
+    local old = S.limit
+    local cur = ep == S.epoch
+    local probed = false
+    if cur then
       S.epoch = S.epoch + 1
-      S.credit = 0
-      S.streak = S.streak + 1
-      if S.streak >= 3 then
-        S.limit = clamp(math.floor(x / 2))
-        S.hold = 1
-        S.streak = 0
-        S.ceiling = 0
-        S.pfrom = 0
-        S.struck = 0
-      elseif x <= S.ceiling and not (x == S.ceiling and S.struck == 1) then
-        S.limit = clamp(x - 1)
-        if x == S.ceiling then S.struck = 1 end
-      else
-        S.limit = clamp(x - 1)
-        if S.pfrom > 0 and x - 1 <= S.pfrom then S.hold = math.min(2 * S.hold, 4) else S.hold = 1 end
-        S.pfrom = 0
-        S.ceiling = math.max(x - 1, lo)
-        S.struck = 0
-      end
-      S.safe = S.limit
-      S.plevel = 0
+      S.probe = 0
+      S.next = nowus + 5 * roundtrip()
+      probed = x > old
     end
-  elseif kind == 3 then
-    S.credit = 0
-    if S.ceiling == 0 or S.ceiling > S.limit then S.ceiling = S.limit end
-    S.pfrom = 0
-  elseif ep == S.epoch then
-    S.streak = 0
-    if x > S.safe then S.safe = x end
-    if qlen > 0 or count >= S.limit then
-      if S.ceiling == 0 or S.limit < S.ceiling then
-        if seen == S.limit then raise() end
-      else
-        S.credit = S.credit + 1
-        if S.credit >= S.hold * S.limit and seen == S.limit then
-          S.credit = 0
-          S.struck = 0
-          S.pfrom = S.ceiling
-          S.ceiling = 0
-          raise()
+    if not probed then
+      lower(math.min(x - 1, count))
+      if cur then
+        S.streak = S.streak + 1
+        if S.streak >= 3 then
+          lower(math.floor(x / 2))
+          S.streak = 0
         end
       end
     end
+  elseif kind == 3 then
+    -- The platform is full: the pending probe does not count, a raise to
+    -- x or below it is undone, and the next probe waits a round trip.
+    dirty = true
+    S.probe = 0
+    if S.raised > 0 and x >= S.raised then
+      lower(S.raised - 1)
+      S.raised = 0
+    end
+    S.next = nowus + roundtrip()
+  elseif kind == 1 then
+    if ep == S.epoch and S.streak > 0 then
+      S.streak = 0
+      dirty = true
+    end
+    if S.raised > 0 and x >= S.raised then
+      S.raised = 0
+      dirty = true
+    end
   end
 end
-redis.call('ZREM', KEYS[1], ARGV[10])
 if qlen > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
 touch()
-return {S.limit, S.epoch}
+return {current(), S.epoch}
 `)
 
 // cancelScript removes a ticket, and the lease it may have become while
@@ -279,7 +318,7 @@ return {had}
 var renewScript = redis.NewScript(prelude + `
 load()
 local n = tonumber(ARGV[10])
-local out = {S.limit, S.epoch}
+local out = {current(), S.epoch}
 for i = 11, 10 + n do redis.call('ZADD', KEYS[1], 'XX', exp, ARGV[i]) end
 for i = 11 + n, #ARGV do
   local id = ARGV[i]
@@ -294,8 +333,7 @@ return out
 `)
 
 // statsScript returns {limit in force, in flight, queued}: the limit in
-// force is the learned limit, or one above the safe level when that is
-// lower (levels above it are only probed).
+// force is the learned limit, or the level of a pending probe.
 var statsScript = redis.NewScript(prelude + `
 load()
 local out = {current(), redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])}
