@@ -35,10 +35,16 @@ type circuit struct {
 	// the circuit and its listener storing the time. Only the request that
 	// swaps it back to nil half-opens the circuit.
 	openedAt atomic.Pointer[time.Time]
+	// closedDone and probeDone settle a request admitted closed or as a
+	// probe when its body is done; made once, so that wrapping a body
+	// costs no closure.
+	closedDone, probeDone func(error)
 }
 
 func newCircuit(b *Breaker, key string) *circuit {
 	c := &circuit{key: key, b: b}
+	c.closedDone = func(err error) { c.bodyDone(false, err) }
+	c.probeDone = func(err error) { c.bodyDone(true, err) }
 	cfg := &b.cfg
 	c.cb = circuitbreaker.NewBuilder[any]().
 		WithFailureRateThreshold(cfg.FailureRate, uint(cfg.MinRequests), cfg.Period).

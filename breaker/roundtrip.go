@@ -70,14 +70,23 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.settle(probe, v)
 		return resp, nil
 	}
-	resp.Body = transport.OnBodyDone(resp.Body, func(err error) {
-		v := success
-		if transport.BodyFailed(err) {
-			v = b.verdict(transport.Classify(nil, err))
-		}
-		c.settle(probe, v)
-	})
+	done := c.closedDone
+	if probe {
+		done = c.probeDone
+	}
+	resp.Body = transport.OnBodyDone(resp.Body, done)
 	return resp, nil
+}
+
+// bodyDone settles a request whose response the circuit judges by its body:
+// a body that reached EOF or was closed by the caller is a success, a read
+// error is judged as the error.
+func (c *circuit) bodyDone(probe bool, err error) {
+	v := success
+	if transport.BodyFailed(err) {
+		v = c.b.verdict(transport.Classify(nil, err))
+	}
+	c.settle(probe, v)
 }
 
 // refuse handles a request its circuit did not admit.

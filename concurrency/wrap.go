@@ -54,44 +54,66 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	} else {
 		wait = g.now().Sub(start)
 	}
-	var sw0 time.Duration
+	var sw time.Duration
 	rec.Update(func(f *transport.Facts) {
 		f.GateWait += wait
 		f.GateKey = key
-		sw0 = f.ScheduleWait
+		sw = f.ScheduleWait
 	})
 	if err != nil {
 		transport.CloseRequestBody(req)
 		return nil, err
 	}
-
-	release := func(o transport.Outcome, latency time.Duration) {
-		var sw time.Duration
-		rec.Update(func(f *transport.Facts) { sw = f.ScheduleWait - sw0 })
-		g.finish(pm, o, admitted, latency, sw)
-	}
+	at := attempt{g: g, pm: pm, rec: rec, admitted: admitted, scheduleWait0: sw}
 
 	returned := false
 	defer func() {
 		if !returned {
 			// base panicked: release, and let the panic go on.
-			release(transport.NetworkError, 0)
+			at.release(transport.NetworkError, 0)
 		}
 	}()
 	resp, err = t.base.RoundTrip(req)
 	returned = true
-	latency := g.now().Sub(admitted)
+	at.latency = g.now().Sub(admitted)
 
 	if err != nil {
 		transport.DiscardResponse(resp)
-		release(transport.Classify(nil, err), latency)
+		at.release(transport.Classify(nil, err), at.latency)
 		return nil, err
 	}
 	if resp == nil {
-		release(transport.NetworkError, latency)
+		at.release(transport.NetworkError, at.latency)
 		return nil, errNoResponse
 	}
-	outcome := transport.ClassifyStatus(resp.StatusCode)
-	resp.Body = transport.OnBodyDone(resp.Body, func(error) { release(outcome, latency) })
+	at.outcome = transport.ClassifyStatus(resp.StatusCode)
+	// The method value copies at: the one allocation this attempt's state
+	// costs while its body is read.
+	resp.Body = transport.OnBodyDone(resp.Body, at.bodyDone)
 	return resp, nil
+}
+
+// attempt is what the gate keeps of one admitted attempt until it releases
+// the permit.
+type attempt struct {
+	g             *Gate
+	pm            Permit
+	rec           *transport.Record
+	admitted      time.Time
+	scheduleWait0 time.Duration // the record's ScheduleWait at admission
+	latency       time.Duration
+	outcome       transport.Outcome
+}
+
+// bodyDone releases the permit when the response body is done, with the
+// outcome of the response: the server admitted the request, whatever
+// became of its body.
+func (at attempt) bodyDone(error) { at.release(at.outcome, at.latency) }
+
+// release returns the permit with the attempt's feedback; latency zero means
+// the time the permit was held.
+func (at *attempt) release(o transport.Outcome, latency time.Duration) {
+	var sw time.Duration
+	at.rec.Update(func(f *transport.Facts) { sw = f.ScheduleWait - at.scheduleWait0 })
+	at.g.finish(at.pm, o, at.admitted, latency, sw)
 }

@@ -13,8 +13,12 @@ const (
 )
 
 // headSize is the buffer that holds the bytes read while waiting for the
-// first real byte; they are handed to the caller before anything else.
-const headSize = 512
+// first real byte; they are handed to the caller before anything else. It
+// is part of every filtered body, so it is small: it bounds only the first
+// Read of the wait and the bytes the caller gets before reads go through to
+// the response body; keep-alive bytes are dropped as they are read, however
+// many there are.
+const headSize = 128
 
 // maxEmptyReads bounds how many consecutive 0, nil reads the wait accepts
 // from the underlying body, as bufio does.

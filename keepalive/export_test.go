@@ -7,3 +7,16 @@ func SetClock(f *Filter, now func() time.Time) { f.now = now }
 
 // SetAfterFunc replaces the filter's timer for Config.MaxWait.
 func SetAfterFunc(f *Filter, af func(time.Duration, func()) func() bool) { f.afterFunc = af }
+
+// Body kinds, as MediaKind returns them.
+const (
+	KindNone = kindNone
+	KindJSON = kindJSON
+	KindSSE  = kindSSE
+)
+
+// MediaKind is the Content-Type matching the filter uses.
+func MediaKind(contentType string) uint8 { return mediaKind(contentType) }
+
+// ParsedMediaKind is the same matching done by mime.ParseMediaType alone.
+func ParsedMediaKind(contentType string) uint8 { return parsedMediaKind(contentType) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,27 +186,17 @@ func bodyKindOf(req *http.Request, resp *http.Response) uint8 {
 		resp.StatusCode == http.StatusNoContent, resp.StatusCode == http.StatusResetContent:
 		return kindNone
 	}
-	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce := headerValue(resp.Header, "Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return kindNone
 	}
-	return mediaKind(resp.Header.Get("Content-Type"))
+	return mediaKind(headerValue(resp.Header, "Content-Type"))
 }
 
-// mediaKind maps a Content-Type to a body kind.
-func mediaKind(contentType string) uint8 {
-	if contentType == "" {
-		return kindNone
+// headerValue is h.Get(key) for a key already in canonical form, without
+// canonicalizing it again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
 	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil && err != mime.ErrInvalidMediaParameter {
-		return kindNone
-	}
-	switch {
-	case mt == "text/event-stream":
-		return kindSSE
-	case mt == "application/json",
-		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
-		return kindJSON
-	}
-	return kindNone
+	return ""
 }

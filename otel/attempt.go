@@ -63,7 +63,7 @@ type attempt struct {
 
 func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t := a.t
-	ctx, span := t.tracer.Start(req.Context(), attemptSpanName(req.Method), t.startOpts...)
+	ctx, span := t.start(req.Context(), attemptSpanName, req.Method)
 	recording := span.IsRecording()
 	metrics := t.metricsOn(ctx)
 	if !recording && !metrics {

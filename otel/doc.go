@@ -21,10 +21,13 @@
 //
 // # Cost when nothing listens
 //
-// With no SDK installed (the global no-op providers), each layer starts a
-// no-op span, sees that it is not recording and that no instrument is
-// enabled, and passes the request through untouched: no body wrapper, no
-// request copy, no parsing.
+// With no SDK installed (the global providers before one is installed, or
+// the no-op providers), each layer sees that no span can be recorded and no
+// instrument is enabled, and passes the request through untouched: no span
+// started, no body wrapper, no request copy, no parsing, no allocation. An
+// SDK installed globally later is used from the next request on. With other
+// providers, a layer starts its span and passes through when it is not
+// recording and no instrument is enabled.
 //
 // # Spans
 //

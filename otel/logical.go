@@ -73,7 +73,7 @@ type call struct {
 
 func (l *logicalTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t := l.t
-	ctx, span := t.tracer.Start(req.Context(), logicalSpanName(req.Method), t.startOpts...)
+	ctx, span := t.start(req.Context(), logicalSpanName, req.Method)
 	recording := span.IsRecording()
 	metrics := t.metricsOn(ctx)
 	if !recording && !metrics {

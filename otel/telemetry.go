@@ -27,7 +27,13 @@ const ScopeName = "github.com/pacerhttp/pacer/otel"
 // and WrapAttempt return the base transport itself. A Telemetry is safe for
 // concurrent use. When the span would not be recorded and no instrument is
 // enabled (no SDK installed: the global no-op providers), both layers pass
-// the caller's request and the base's response through untouched.
+// the caller's request and the base's response through untouched. With the
+// global providers before an SDK is installed, or the providers of
+// go.opentelemetry.io/otel/trace/noop and metric/noop, that costs no
+// allocation: no span is started and no instrument is asked. A provider
+// installed globally after New (otel.SetTracerProvider,
+// otel.SetMeterProvider) is used from the next request on, as the global
+// providers' delegation promises.
 //
 // Otherwise the layers observe without changing what is sent or returned:
 // the request passed on is a shallow copy whose context carries the span and
@@ -52,6 +58,7 @@ type Telemetry struct {
 	tokenUsage    metric.Int64Histogram
 	opDuration    metric.Float64Histogram
 	instrumentsOn []interface{ Enabled(context.Context) bool }
+	idle          idleness
 }
 
 // New returns a Telemetry configured by cfg. Instrument creation errors,
@@ -74,6 +81,7 @@ func New(cfg Config) *Telemetry {
 		now:          time.Now,
 	}
 	t.bufs.New = func() any { return new([readBufSize]byte) }
+	t.idle.init(tp, mp)
 	m := mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
 	var errs []error
 	check := func(err error) {
@@ -178,8 +186,21 @@ func (t *Telemetry) Close() error {
 	return t.reg.Unregister()
 }
 
+// start starts a span named name(method), unless the tracer provider is
+// known to record nothing (see [idleness]): then it returns ctx and a span
+// that does nothing, without allocating.
+func (t *Telemetry) start(ctx context.Context, name func(string) string, method string) (context.Context, trace.Span) {
+	if t.idle.tracer() {
+		return ctx, trace.SpanFromContext(context.Background())
+	}
+	return t.tracer.Start(ctx, name(method), t.startOpts...)
+}
+
 // metricsOn reports whether any synchronous instrument records anything.
 func (t *Telemetry) metricsOn(ctx context.Context) bool {
+	if t.idle.meter() {
+		return false
+	}
 	for _, in := range t.instrumentsOn {
 		if in.Enabled(ctx) {
 			return true
