@@ -28,7 +28,9 @@ type Config struct {
 	// Key maps a request to the key whose limit it counts against. Nil
 	// means the request's host (req.URL.Host). Key by API key, for example,
 	// when several accounts share a host. It must be cheap and must not
-	// read the body.
+	// read the body. The key is reported in Stats, in the request's
+	// [transport.Facts] and so in telemetry: return a digest or a name for a
+	// secret, never the secret itself.
 	Key func(*http.Request) string
 
 	// Limit, when positive, makes the gate fixed: at most Limit requests
