@@ -137,8 +137,12 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 
 	ctxFired := stopCtx != nil && !stopCtx()
 	timerFired := stopTimer != nil && !stopTimer()
-	waited := f.now().Sub(start)
 	dropped := b.dropped()
+	var waited time.Duration
+	if dropped > 0 || err != nil || timerFired {
+		// Only a wait, or a failure that reports one, needs the clock.
+		waited = f.now().Sub(start)
+	}
 	if dropped > 0 {
 		transport.RecordFrom(ctx).Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
 	}

@@ -83,6 +83,8 @@ func New(cfg Config) *Telemetry {
 	t.bufs.New = func() any { return new([readBufSize]byte) }
 	t.idle.init(tp, mp)
 	m := mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
+	// Waits run from a millisecond to DeepSeek's ten-minute maximum.
+	waitBuckets := []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
 	var errs []error
 	check := func(err error) {
 		if err != nil {
@@ -110,12 +112,12 @@ func New(cfg Config) *Telemetry {
 	t.gateWait, err = m.Float64Histogram("pacer.gate.wait",
 		metric.WithUnit("s"),
 		metric.WithDescription("Time an attempt waited in the concurrency gate's queue."),
-		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+		metric.WithExplicitBucketBoundaries(waitBuckets...))
 	check(err)
 	t.scheduleWait, err = m.Float64Histogram("pacer.schedule.wait",
 		metric.WithUnit("s"),
 		metric.WithDescription("Time the server held an attempt with keep-alive bytes before scheduling it."),
-		metric.WithExplicitBucketBoundaries(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+		metric.WithExplicitBucketBoundaries(waitBuckets...))
 	check(err)
 	t.tokenUsage, err = m.Int64Histogram("gen_ai.client.token.usage",
 		metric.WithUnit("{token}"),
