@@ -33,24 +33,36 @@ func BodyFailed(err error) bool {
 // A nil body or [http.NoBody] has nothing to wait for: done(nil) runs before
 // OnBodyDone returns, and the result is [http.NoBody].
 func OnBodyDone(body io.ReadCloser, done func(err error)) io.ReadCloser {
+	return OnBodyDoneWith(body, done, callDone)
+}
+
+func callDone(done func(error), err error) { done(err) }
+
+// OnBodyDoneWith is [OnBodyDone] with state passed to done: done(state, err)
+// runs exactly once, as done(err) does there. The wrapper holds state by
+// value, so when done is a plain function or a method expression, and not a
+// closure, the wrapper and the state cost one allocation between them,
+// where a closure over the same state would cost one more.
+func OnBodyDoneWith[S any](body io.ReadCloser, state S, done func(state S, err error)) io.ReadCloser {
 	if body == nil || body == http.NoBody {
-		done(nil)
+		done(state, nil)
 		return http.NoBody
 	}
-	hb := &hookedBody{rc: body, done: done}
+	hb := &hookedBody[S]{rc: body, state: state, done: done}
 	if w, ok := body.(io.Writer); ok {
-		return &hookedReadWriteBody{hookedBody: hb, w: w}
+		return &hookedReadWriteBody[S]{hookedBody: hb, w: w}
 	}
 	return hb
 }
 
-type hookedBody struct {
+type hookedBody[S any] struct {
 	rc    io.ReadCloser
-	done  func(error)
+	done  func(S, error)
 	fired atomic.Bool
+	state S
 }
 
-func (b *hookedBody) Read(p []byte) (int, error) {
+func (b *hookedBody[S]) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if err != nil {
 		if err == io.EOF {
@@ -62,24 +74,24 @@ func (b *hookedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *hookedBody) Close() error {
+func (b *hookedBody[S]) Close() error {
 	err := b.rc.Close()
 	b.fire(ErrBodyClosed)
 	return err
 }
 
-func (b *hookedBody) fire(err error) {
+func (b *hookedBody[S]) fire(err error) {
 	if b.fired.CompareAndSwap(false, true) {
-		b.done(err)
+		b.done(b.state, err)
 	}
 }
 
-type hookedReadWriteBody struct {
-	*hookedBody
+type hookedReadWriteBody[S any] struct {
+	*hookedBody[S]
 	w io.Writer
 }
 
-func (b *hookedReadWriteBody) Write(p []byte) (int, error) { return b.w.Write(p) }
+func (b *hookedReadWriteBody[S]) Write(p []byte) (int, error) { return b.w.Write(p) }
 
 // DrainLimit is how many bytes [DrainAndClose] reads from a body it throws
 // away before closing it. Reading a short body to EOF lets the connection go

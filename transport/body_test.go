@@ -3,6 +3,7 @@ package transport_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -227,4 +228,51 @@ func BenchmarkOnBodyDoneRead(b *testing.B) {
 			_, _ = body.Read(buf)
 		}
 	})
+}
+
+// bodySink makes the bodies under an allocation count escape, as a
+// response body does.
+var bodySink io.ReadCloser
+
+// attemptState stands for a layer's per-attempt state, held by value.
+type attemptState struct {
+	id    int
+	calls *hookCalls
+}
+
+func (s attemptState) done(err error) { s.calls.done(fmt.Errorf("attempt %d: %w", s.id, err)) }
+
+func TestOnBodyDoneWithPassesState(t *testing.T) {
+	calls := new(hookCalls)
+	inner := &trackedBody{Reader: strings.NewReader("abc")}
+	body := transport.OnBodyDoneWith(inner, attemptState{id: 7, calls: calls}, attemptState.done)
+	if _, err := io.ReadAll(body); err != nil {
+		t.Fatal(err)
+	}
+	_ = body.Close()
+	if err := calls.only(t); err.Error() != "attempt 7: %!w(<nil>)" {
+		t.Fatalf("done got %q, want the state and a nil error", err)
+	}
+	if n := inner.closes.Load(); n != 1 {
+		t.Fatalf("inner body closed %d times, want 1", n)
+	}
+}
+
+func TestOnBodyDoneWithNoBody(t *testing.T) {
+	calls := new(hookCalls)
+	if got := transport.OnBodyDoneWith(http.NoBody, attemptState{id: 1, calls: calls}, attemptState.done); got != http.NoBody {
+		t.Fatalf("got %T, want http.NoBody", got)
+	}
+	calls.only(t)
+}
+
+func TestOnBodyDoneWithOneAllocation(t *testing.T) {
+	inner := io.NopCloser(zeroReader{})
+	state := attemptState{id: 1, calls: new(hookCalls)}
+	allocs := testing.AllocsPerRun(1000, func() {
+		bodySink = transport.OnBodyDoneWith(inner, state, attemptState.done)
+	})
+	if allocs != 1 {
+		t.Fatalf("allocations = %v, want 1: the wrapper holding the state", allocs)
+	}
 }

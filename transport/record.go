@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -88,6 +89,24 @@ func EnsureRecord(req *http.Request) (*http.Request, *Record) {
 	if r := RecordFrom(req.Context()); r != nil {
 		return req, r
 	}
-	r := new(Record)
-	return req.WithContext(ContextWithRecord(req.Context(), r)), r
+	// The record lives inside the context that carries it: one allocation
+	// for both, on a path every request takes.
+	c := &recordContext{Context: req.Context()}
+	return req.WithContext(c), &c.rec
 }
+
+// recordContext is a context carrying a record it holds by value; it
+// answers [RecordFrom] as the context.WithValue of [ContextWithRecord] does.
+type recordContext struct {
+	context.Context
+	rec Record
+}
+
+func (c *recordContext) Value(key any) any {
+	if key == (recordKey{}) {
+		return &c.rec
+	}
+	return c.Context.Value(key)
+}
+
+func (c *recordContext) String() string { return fmt.Sprint(c.Context) + ".WithRecord" }

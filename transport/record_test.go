@@ -2,7 +2,10 @@ package transport_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,5 +64,44 @@ func TestRecordUpdateAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("Update allocates %v times, want 0", allocs)
+	}
+}
+
+type otherKey struct{}
+
+func TestEnsureRecordContextBehavesAsItsParent(t *testing.T) {
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	req, _ := http.NewRequestWithContext(parent, "GET", "http://example.invalid/", nil)
+	out, rec := transport.EnsureRecord(req)
+	ctx := out.Context()
+	if transport.RecordFrom(ctx) != rec {
+		t.Fatal("RecordFrom does not find the record EnsureRecord made")
+	}
+	if ctx.Value(otherKey{}) != "v" {
+		t.Fatal("the parent's values are lost")
+	}
+	if s := fmt.Sprint(ctx); !strings.HasSuffix(s, ".WithRecord") {
+		t.Fatalf("String() = %q", s)
+	}
+	child, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel()
+	for _, c := range []context.Context{ctx, child} {
+		select {
+		case <-c.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("cancelling the parent did not reach the context")
+		}
+		if !errors.Is(c.Err(), context.Canceled) {
+			t.Fatalf("Err = %v, want context.Canceled", c.Err())
+		}
+	}
+}
+
+func TestEnsureRecordAllocs(t *testing.T) {
+	req, _ := http.NewRequest("GET", "http://example.invalid/", nil)
+	allocs := testing.AllocsPerRun(1000, func() { _, _ = transport.EnsureRecord(req) })
+	if allocs != 2 {
+		t.Fatalf("allocations = %v, want 2: the request copy and the context holding the record", allocs)
 	}
 }
