@@ -135,10 +135,6 @@ type Feedback struct {
 	// answer it is the time to first byte, not the length of the stream.
 	Latency time.Duration
 
-	// Held is how long the permit was held: from admission to release, body
-	// included.
-	Held time.Duration
-
 	// ScheduleWait is how long the server held this attempt open before
 	// serving it (keep-alive bytes before the first real byte), as reported
 	// by the layers under the gate through [transport.Facts].ScheduleWait.

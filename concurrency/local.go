@@ -92,6 +92,9 @@ type localPermit struct {
 	next  *localPermit // in the free list
 	level int          // in flight at admission, itself included
 	epoch uint64       // the key's decrease count at admission
+	// queued is set when the permit was handed to a queued request, clear
+	// when Acquire granted it at once.
+	queued bool
 }
 
 func (l *localLimiter) state(key string) *keyState {
@@ -210,7 +213,7 @@ func (ks *keyState) admit() *localPermit {
 	} else {
 		pm = &localPermit{ks: ks}
 	}
-	pm.next, pm.level, pm.epoch = nil, ks.inFlight, ks.alg.epoch
+	pm.next, pm.level, pm.epoch, pm.queued = nil, ks.inFlight, ks.alg.epoch, false
 	return pm
 }
 
@@ -272,6 +275,7 @@ func (ks *keyState) handOff() {
 		}
 		ks.queued--
 		w.permit = ks.admit()
+		w.permit.queued = true
 		close(w.ready)
 	}
 }

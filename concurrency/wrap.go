@@ -47,73 +47,87 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	ctx := req.Context()
 
 	start := g.now()
-	pm, admitted, err := g.acquire(ctx, key)
-	var wait time.Duration
-	if err == nil {
-		wait = admitted.Sub(start)
-	} else {
-		wait = g.now().Sub(start)
+	pm, err := g.lim.Acquire(ctx, key, transport.PriorityFrom(ctx))
+	admitted := start
+	if err != nil || !admittedAtOnce(pm) {
+		// Only a wait, or a failure that may have ended one, moves the
+		// clock on from start.
+		admitted = g.now()
 	}
-	var sw time.Duration
+	wait := admitted.Sub(start)
+	var sw0 time.Duration
 	rec.Update(func(f *transport.Facts) {
 		f.GateWait += wait
 		f.GateKey = key
-		sw = f.ScheduleWait
+		sw0 = f.ScheduleWait
 	})
 	if err != nil {
 		transport.CloseRequestBody(req)
 		return nil, err
 	}
-	at := attempt{g: g, pm: pm, rec: rec, admitted: admitted, scheduleWait0: sw}
+	at := attempt{pm: pm, admitted: admitted}
 
 	returned := false
 	defer func() {
 		if !returned {
 			// base panicked: release, and let the panic go on.
-			at.release(transport.NetworkError, 0)
+			at.measure(g, rec, sw0)
+			at.release(transport.NetworkError)
 		}
 	}()
 	resp, err = t.base.RoundTrip(req)
 	returned = true
-	at.latency = g.now().Sub(admitted)
+	at.measure(g, rec, sw0)
 
 	if err != nil {
 		transport.DiscardResponse(resp)
-		at.release(transport.Classify(nil, err), at.latency)
+		at.release(transport.Classify(nil, err))
 		return nil, err
 	}
 	if resp == nil {
-		at.release(transport.NetworkError, at.latency)
+		at.release(transport.NetworkError)
 		return nil, errNoResponse
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
-	// The method value copies at: the one allocation this attempt's state
-	// costs while its body is read.
-	resp.Body = transport.OnBodyDone(resp.Body, at.bodyDone)
+	// The body wrapper holds a copy of at: the one allocation this
+	// attempt's state costs while its body is read.
+	resp.Body = transport.OnBodyDoneWith(resp.Body, at, attempt.bodyDone)
 	return resp, nil
 }
 
 // attempt is what the gate keeps of one admitted attempt until it releases
 // the permit.
 type attempt struct {
-	g             *Gate
-	pm            Permit
-	rec           *transport.Record
-	admitted      time.Time
-	scheduleWait0 time.Duration // the record's ScheduleWait at admission
-	latency       time.Duration
-	outcome       transport.Outcome
+	pm           Permit
+	admitted     time.Time
+	latency      time.Duration
+	scheduleWait time.Duration
+	outcome      transport.Outcome
+}
+
+// measure takes the attempt's latency and schedule wait once the transport
+// under the gate has returned. The layers under it add their schedule wait
+// to rec before they return (sw0 is what it held at admission), so the body
+// that follows has nothing to add.
+func (at *attempt) measure(g *Gate, rec *transport.Record, sw0 time.Duration) {
+	at.latency = g.since(at.admitted)
+	rec.Update(func(f *transport.Facts) { at.scheduleWait = f.ScheduleWait - sw0 })
 }
 
 // bodyDone releases the permit when the response body is done, with the
 // outcome of the response: the server admitted the request, whatever
 // became of its body.
-func (at attempt) bodyDone(error) { at.release(at.outcome, at.latency) }
+func (at attempt) bodyDone(error) { at.release(at.outcome) }
 
-// release returns the permit with the attempt's feedback; latency zero means
-// the time the permit was held.
-func (at *attempt) release(o transport.Outcome, latency time.Duration) {
-	var sw time.Duration
-	at.rec.Update(func(f *transport.Facts) { sw = f.ScheduleWait - at.scheduleWait0 })
-	at.g.finish(at.pm, o, at.admitted, latency, sw)
+// release returns the permit with the attempt's feedback.
+func (at *attempt) release(o transport.Outcome) {
+	at.pm.Release(Feedback{Outcome: o, Admitted: at.admitted, Latency: at.latency, ScheduleWait: at.scheduleWait})
+}
+
+// admittedAtOnce reports whether pm is the in-process limiter's and was
+// granted without queueing: then it was admitted when Acquire was called,
+// and the gate need not read the clock again to know when.
+func admittedAtOnce(pm Permit) bool {
+	lp, ok := pm.(*localPermit)
+	return ok && !lp.queued
 }
