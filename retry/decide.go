@@ -17,21 +17,24 @@ import (
 //
 // It never retries 402, any other 4xx, other 5xx (501, 505, ...), timeouts,
 // a cancelled context, or a request a layer refused to send
-// ([transport.Rejected]: an open breaker, a full gate queue). An "x-should-retry" response header of "true" or
+// ([transport.Rejected]: an open breaker, a full gate queue). On an error
+// status (400 and above) an "x-should-retry" response header of "true" or
 // "false" overrides the decision made from the status, as OpenAI's servers
-// intend.
+// intend; a response below 400 is an answer and is never retried.
 func DefaultShouldRetry(outcome transport.Outcome, resp *http.Response, err error) bool {
 	if err != nil {
 		return outcome == transport.NetworkError
 	}
-	if resp == nil {
+	if resp == nil || resp.StatusCode < 400 {
 		return false
 	}
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("X-Should-Retry"))) {
-	case "true":
-		return true
-	case "false":
-		return false
+	if v := resp.Header["X-Should-Retry"]; len(v) > 0 {
+		switch v := strings.TrimSpace(v[0]); {
+		case strings.EqualFold(v, "true"):
+			return true
+		case strings.EqualFold(v, "false"):
+			return false
+		}
 	}
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout,

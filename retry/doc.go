@@ -17,8 +17,8 @@
 // (connection refused or reset, EOF before the headers, and errors that wrap
 // [transport.ErrNoResponse], such as a connection the server closed while the
 // request waited to be scheduled). Never 402 or any other 4xx, never a
-// timeout or a cancelled context. An "x-should-retry: true" or "false"
-// response header overrides the status decision. [Config.ShouldRetry]
+// timeout or a cancelled context. On an error status, an "x-should-retry:
+// true" or "false" response header overrides the status decision. [Config.ShouldRetry]
 // replaces the decision altogether.
 //
 // # How long it waits

@@ -71,6 +71,8 @@ func TestShouldRetryHeaderOverrides(t *testing.T) {
 		{"true on 409", reply{status: 409, header: map[string]string{"X-Should-Retry": "true"}}, 2},
 		{"false on 503", reply{status: 503, header: map[string]string{"X-Should-Retry": "false"}}, 1},
 		{"other value ignored", reply{status: 503, header: map[string]string{"X-Should-Retry": "maybe"}}, 2},
+		{"any case, spaces trimmed", reply{status: 409, header: map[string]string{"X-Should-Retry": " True "}}, 2},
+		{"true on 200 ignored", reply{status: 200, header: map[string]string{"X-Should-Retry": "true"}}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
