@@ -14,11 +14,12 @@ const (
 
 // headSize is the buffer that holds the bytes read while waiting for the
 // first real byte; they are handed to the caller before anything else. It
-// is part of every filtered body, so it is small: it bounds only the first
-// Read of the wait and the bytes the caller gets before reads go through to
-// the response body; keep-alive bytes are dropped as they are read, however
-// many there are.
-const headSize = 128
+// is part of every filtered body, so it is small (every byte of it is
+// allocated and cleared per response): it bounds only the first Read of the
+// wait and the bytes the caller gets before reads go through to the response
+// body; keep-alive bytes are dropped as they are read, however many there
+// are, and the filters work with a buffer of any size.
+const headSize = 32
 
 // maxEmptyReads bounds how many consecutive 0, nil reads the wait accepts
 // from the underlying body, as bufio does.

@@ -13,6 +13,13 @@ import (
 // allocating for the values servers send: a media type in ASCII with at most
 // one parameter. Anything else is left to [mime.ParseMediaType].
 func mediaKind(contentType string) uint8 {
+	switch contentType {
+	// What the APIs send, spelled exactly: no parsing needed.
+	case "application/json", "application/json; charset=utf-8":
+		return kindJSON
+	case "text/event-stream", "text/event-stream; charset=utf-8":
+		return kindSSE
+	}
 	base, params, _ := strings.Cut(contentType, ";")
 	if !isASCII(base) || strings.IndexByte(params, ';') >= 0 {
 		return parsedMediaKind(contentType)
