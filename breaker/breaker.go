@@ -3,6 +3,7 @@ package breaker
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pacerhttp/pacer/transport"
@@ -19,6 +20,7 @@ type Breaker struct {
 
 	mu       sync.RWMutex
 	circuits map[string]*circuit
+	last     atomic.Pointer[circuit] // the circuit used last: most stacks talk to one host
 }
 
 // New returns a Breaker configured by cfg; see [Config] for the defaults.
@@ -68,18 +70,21 @@ func (b *Breaker) StateOf(key string) State {
 
 // circuit returns the circuit for key, creating it on first use.
 func (b *Breaker) circuit(key string) *circuit {
+	if c := b.last.Load(); c != nil && c.key == key {
+		return c
+	}
 	b.mu.RLock()
 	c := b.circuits[key]
 	b.mu.RUnlock()
-	if c != nil {
-		return c
+	if c == nil {
+		b.mu.Lock()
+		if c = b.circuits[key]; c == nil {
+			c = newCircuit(b, key)
+			b.circuits[key] = c
+		}
+		b.mu.Unlock()
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if c = b.circuits[key]; c == nil {
-		c = newCircuit(b, key)
-		b.circuits[key] = c
-	}
+	b.last.Store(c)
 	return c
 }
 

@@ -63,6 +63,10 @@ type attempt struct {
 
 func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t := a.t
+	if t.idle.tracer() && t.idle.meter() {
+		// Nothing can record: the fast way through.
+		return a.next.RoundTrip(req)
+	}
 	ctx, span := t.start(req.Context(), attemptSpanName, req.Method)
 	recording := span.IsRecording()
 	metrics := t.metricsOn(ctx)
