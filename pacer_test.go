@@ -259,3 +259,43 @@ func TestRateLimitedBackoffDefault(t *testing.T) {
 		})
 	}
 }
+
+// jsonAnswer is a base transport that answers every request with a small
+// JSON body, allocating the same on every call.
+type jsonAnswer struct{}
+
+func (jsonAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(strings.NewReader(`{"ok":true}`)),
+		ContentLength: 11,
+		Request:       req,
+	}, nil
+}
+
+// The default stack costs at most five allocations per request on the
+// success path: the request copy and the context holding the record, and
+// the body wrappers of the breaker, the gate and keepalive.
+func TestStackAllocations(t *testing.T) {
+	roundTrip := func(rt http.RoundTripper) func() {
+		return func() {
+			req, _ := http.NewRequest(http.MethodPost, "http://api.example.test/v1/chat/completions", strings.NewReader(`{}`))
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+		}
+	}
+	stack := pacer.NewStack(pacer.Config{Base: jsonAnswer{}})
+	bare := testing.AllocsPerRun(200, roundTrip(jsonAnswer{}))
+	full := testing.AllocsPerRun(200, roundTrip(stack))
+	if added := full - bare; added > 5 {
+		t.Errorf("the stack adds %v allocations per request (%v against %v), want at most 5", added, full, bare)
+	}
+	if s := stack.Gate.Stats(); s.InFlight != 0 {
+		t.Errorf("%d in flight after every body was read", s.InFlight)
+	}
+}

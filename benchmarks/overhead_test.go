@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	retryablehttp "github.com/hashicorp/go-retryablehttp"
@@ -119,24 +121,29 @@ func BenchmarkOverhead(b *testing.B) {
 }
 
 func benchRoundTrips(b *testing.B, rt http.RoundTripper, url string) {
-	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(overheadRequest))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("status %d", resp.StatusCode)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
+		roundTripOnce(b, rt, url)
 	}
+}
+
+// roundTripOnce sends one chat request through rt and reads the answer to
+// EOF, as an SDK does.
+func roundTripOnce(b *testing.B, rt http.RoundTripper, url string) {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(overheadRequest))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("status %d", resp.StatusCode)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
 }
 
 // memoryTransport answers every request with overheadAnswer without any I/O.
@@ -160,4 +167,50 @@ func (memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(overheadAnswer)),
 		Request:       req,
 	}, nil
+}
+
+// BenchmarkPairedOverhead measures what the full stack adds to a request on
+// a machine whose speed drifts while it runs (shared cores, other tenants).
+// Each iteration sends a batch of requests through the bare memory base and
+// a batch through pacer.New over the same base, back to back, in an order
+// that alternates; the metrics are medians over the iterations of each
+// side's time per request and of the difference within each pair, so that
+// a slow spell of the machine falls on both sides of a pair rather than on
+// one contender. Allocation costs, the collector's included, fall inside
+// the batches.
+func BenchmarkPairedOverhead(b *testing.B) {
+	const batch = 2000
+	url := "http://api.example.test/v1/chat/completions"
+	bare := http.RoundTripper(memoryTransport{})
+	full := pacer.New(pacer.Config{Base: memoryTransport{}})
+	timeBatch := func(rt http.RoundTripper) float64 {
+		start := time.Now()
+		for range batch {
+			roundTripOnce(b, rt, url)
+		}
+		return float64(time.Since(start).Nanoseconds()) / batch
+	}
+	var bareNs, fullNs, added []float64
+	first := true
+	for b.Loop() {
+		var x, y float64
+		if first {
+			x = timeBatch(bare)
+			y = timeBatch(full)
+		} else {
+			y = timeBatch(full)
+			x = timeBatch(bare)
+		}
+		first = !first
+		bareNs, fullNs, added = append(bareNs, x), append(fullNs, y), append(added, y-x)
+	}
+	b.ReportMetric(median(bareNs), "bare-ns/req")
+	b.ReportMetric(median(fullNs), "pacer-ns/req")
+	b.ReportMetric(median(added), "added-ns/req")
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
