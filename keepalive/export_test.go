@@ -1,6 +1,9 @@
 package keepalive
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // SetClock replaces the filter's clock.
 func SetClock(f *Filter, now func() time.Time) { f.now = now }
@@ -20,3 +23,7 @@ func MediaKind(contentType string) uint8 { return mediaKind(contentType) }
 
 // ParsedMediaKind is the same matching done by mime.ParseMediaType alone.
 func ParsedMediaKind(contentType string) uint8 { return parsedMediaKind(contentType) }
+
+// FollowsContext reports whether the wait trusts body to end a read when
+// the request's context ends.
+func FollowsContext(body io.ReadCloser) bool { return followsContext(body) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -74,12 +75,16 @@ func New(cfg Config) *Filter {
 //     empty body and is returned as such);
 //   - [Config.MaxWait] passes: a [*WaitError] matching [ErrWaitTimeout];
 //   - the request's context is canceled or its deadline passes: an error
-//     matching the context's error. The body is closed at once, which ends a
-//     read in progress, so the wait ends promptly with any body.
+//     matching the context's error. The wait ends promptly with any body:
+//     the bodies of net/http's transports end a read in progress themselves
+//     when the context ends; any other body is closed when it does, which
+//     ends the read.
 //
-// The wait starts no goroutine of its own: the context and MaxWait are
-// watched with [context.AfterFunc] and [time.AfterFunc], whose callbacks run
-// only if they fire (for contexts made by the context package).
+// The wait starts no goroutine of its own: the context (for a body not from
+// net/http) and MaxWait are watched with [context.AfterFunc] and
+// [time.AfterFunc], whose callbacks run only if they fire (for contexts made
+// by the context package). Watching a context costs a few allocations per
+// response, which the bodies of net/http's transports are spared.
 //
 // # Content-Length
 //
@@ -125,7 +130,7 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	start := f.now()
 	b := newBody(resp.Body, kind)
 	var stopCtx func() bool
-	if ctx.Done() != nil {
+	if ctx.Done() != nil && !followsContext(resp.Body) {
 		stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
 	}
 	var stopTimer func() bool
@@ -203,4 +208,24 @@ func headerValue(h http.Header, key string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// followsContext reports whether a read of body ends by itself when the
+// request's context ends: it is one of the response bodies of net/http's
+// transport, HTTP/1 or HTTP/2, plain or gunzipped (a test checks the first
+// two against a server). A type renamed by a later Go release only costs
+// the watch this spares.
+func followsContext(body io.ReadCloser) bool {
+	t := reflect.TypeOf(body)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() != "net/http" {
+		return false
+	}
+	switch t.Name() {
+	case "bodyEOFSignal", "gzipReader", "http2transportResponseBody", "http2gzipReader":
+		return true
+	}
+	return false
 }

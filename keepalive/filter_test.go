@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -311,24 +312,51 @@ func TestContextEndsWait(t *testing.T) {
 	}
 }
 
-// TestNetHTTPBodyFollowsContext checks what the layer builds on: a read of a
-// net/http response body ends when the request's context is canceled.
+// TestNetHTTPBodyFollowsContext checks what the layer builds on: a read of
+// a body from net/http's transport, over HTTP/1.1 or HTTP/2, ends when the
+// request's context is canceled, and the layer knows such a body as one.
 func TestNetHTTPBodyFollowsContext(t *testing.T) {
-	url, sent := blockingServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	defer base.CloseIdleConnections()
-	resp, err := base.RoundTrip(mustRequest(t, url).WithContext(ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	<-sent
-	go cancel()
-	_, err = io.ReadAll(resp.Body)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("read after cancel: %v, want context.Canceled", err)
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		t.Run(proto, func(t *testing.T) {
+			sent := make(chan struct{})
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				io.WriteString(w, ": keep-alive\n\n")
+				flush(w)
+				close(sent)
+				<-r.Context().Done()
+			}))
+			var base http.RoundTripper
+			if proto == "HTTP/2.0" {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+				base = srv.Client().Transport
+			} else {
+				srv.Start()
+				base = http.DefaultTransport.(*http.Transport).Clone()
+			}
+			defer srv.Close()
+			defer transport.CloseIdleConnections(base)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			resp, err := base.RoundTrip(mustRequest(t, srv.URL).WithContext(ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.Proto != proto {
+				t.Fatalf("response over %s, want %s", resp.Proto, proto)
+			}
+			if !keepalive.FollowsContext(resp.Body) {
+				t.Errorf("a %T from net/http is not known to follow its context", resp.Body)
+			}
+			<-sent
+			go cancel()
+			_, err = io.ReadAll(resp.Body)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("read after cancel: %v, want context.Canceled", err)
+			}
+		})
 	}
 }
 
