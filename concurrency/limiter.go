@@ -127,7 +127,11 @@ type Feedback struct {
 	// the release function returned by [Gate.Acquire].
 	Outcome transport.Outcome
 
-	// Admitted is when Acquire returned the permit.
+	// Admitted is when the permit was granted: when Acquire returned it,
+	// or, for a permit the in-process limiter granted without queueing,
+	// when Acquire was called. Release is called when the attempt is over,
+	// so a limiter that wants the time the permit was held reads its own
+	// clock there.
 	Admitted time.Time
 
 	// Latency is how long the transport under the gate took to return: from
