@@ -9,10 +9,16 @@ import (
 	"github.com/pacerhttp/pacer/transport"
 )
 
-// An uncontended attempt whose request already carries a record (retry or
-// telemetry above the gate made it) costs the gate one allocation: the body
-// wrapper, which holds the attempt it releases the permit with.
+// An uncontended attempt costs the gate one allocation, with or without a
+// record in the request: the body wrapper, which holds the attempt it
+// releases the permit with.
 func TestWrapAllocations(t *testing.T) {
+	for _, recorded := range []bool{false, true} {
+		wrapAllocations(t, recorded)
+	}
+}
+
+func wrapAllocations(t *testing.T, recorded bool) {
 	g := concurrency.New(concurrency.Config{})
 	resp := &http.Response{StatusCode: 200, Header: http.Header{}, Body: eofBody{}}
 	rt := g.Wrap(transport.RoundTripperFunc(func(*http.Request) (*http.Response, error) { return resp, nil }))
@@ -20,7 +26,9 @@ func TestWrapAllocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ = transport.EnsureRecord(req)
+	if recorded {
+		req, _ = transport.EnsureRecord(req)
+	}
 	allocs := testing.AllocsPerRun(100, func() {
 		resp.Body = eofBody{}
 		r, err := rt.RoundTrip(req)
@@ -30,7 +38,7 @@ func TestWrapAllocations(t *testing.T) {
 		_ = r.Body.Close()
 	})
 	if allocs > 1 {
-		t.Errorf("%v allocations per attempt, want at most 1", allocs)
+		t.Errorf("recorded %v: %v allocations per attempt, want at most 1", recorded, allocs)
 	}
 	if s := g.Stats(); s.InFlight != 0 {
 		t.Errorf("%d in flight after every body was closed", s.InFlight)

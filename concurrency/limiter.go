@@ -140,8 +140,9 @@ type Feedback struct {
 	Latency time.Duration
 
 	// ScheduleWait is how long the server held this attempt open before
-	// serving it (keep-alive bytes before the first real byte), as reported
-	// by the layers under the gate through [transport.Facts].ScheduleWait.
+	// serving it (keep-alive bytes before the first real byte), as the
+	// response body reports it ([transport.ScheduleWaiter]; the keepalive
+	// layer under the gate makes bodies that do).
 	// Positive means the server queued the request: the platform is full.
 	ScheduleWait time.Duration
 }

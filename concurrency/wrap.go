@@ -23,10 +23,11 @@ var errNoResponse = errors.New("concurrency: transport returned neither a respon
 // The permit is returned exactly once on every path: an error or a panic
 // in base, a cancelled context, a body closed unread.
 //
-// The gate writes the time spent queued and the key into the request's
-// [transport.Record] (making one for the attempt when the context carries
-// none), and reads the schedule wait that the layers under it add, to learn
-// that the server is queueing. It does not modify the caller's request.
+// The gate learns that the server is queueing from the schedule wait the
+// response body reports ([transport.ScheduleWaiter]: the keepalive layer
+// under the gate reports it). It writes the time spent queued and the key
+// into the request's [transport.Record] when the request carries one. It
+// does not modify the caller's request.
 func (g *Gate) Wrap(base http.RoundTripper) http.RoundTripper {
 	return &gateTransport{g: g, base: transport.Base(base)}
 }
@@ -43,8 +44,8 @@ func (t *gateTransport) CloseIdleConnections() { transport.CloseIdleConnections(
 func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
 	g := t.g
 	key := g.key(req)
-	req, rec := transport.EnsureRecord(req)
 	ctx := req.Context()
+	rec := transport.RecordFrom(ctx)
 
 	start := g.now()
 	pm, err := g.lim.Acquire(ctx, key, transport.PriorityFrom(ctx))
@@ -55,11 +56,9 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 		admitted = g.now()
 	}
 	wait := admitted.Sub(start)
-	var sw0 time.Duration
 	rec.Update(func(f *transport.Facts) {
 		f.GateWait += wait
 		f.GateKey = key
-		sw0 = f.ScheduleWait
 	})
 	if err != nil {
 		transport.CloseRequestBody(req)
@@ -71,13 +70,13 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	defer func() {
 		if !returned {
 			// base panicked: release, and let the panic go on.
-			at.measure(g, rec, sw0)
+			at.latency = g.since(admitted)
 			at.release(transport.NetworkError)
 		}
 	}()
 	resp, err = t.base.RoundTrip(req)
 	returned = true
-	at.measure(g, rec, sw0)
+	at.latency = g.since(admitted)
 
 	if err != nil {
 		transport.DiscardResponse(resp)
@@ -89,6 +88,7 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 		return nil, errNoResponse
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
+	at.scheduleWait = transport.ScheduleWaitOf(resp.Body)
 	// The body wrapper holds a copy of at: the one allocation this
 	// attempt's state costs while its body is read.
 	resp.Body = transport.OnBodyDoneWith(resp.Body, at, attempt.bodyDone)
@@ -100,18 +100,9 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 type attempt struct {
 	pm           Permit
 	admitted     time.Time
-	latency      time.Duration
-	scheduleWait time.Duration
+	latency      time.Duration // admission to the response headers
+	scheduleWait time.Duration // as the response body reports it
 	outcome      transport.Outcome
-}
-
-// measure takes the attempt's latency and schedule wait once the transport
-// under the gate has returned. The layers under it add their schedule wait
-// to rec before they return (sw0 is what it held at admission), so the body
-// that follows has nothing to add.
-func (at *attempt) measure(g *Gate, rec *transport.Record, sw0 time.Duration) {
-	at.latency = g.since(at.admitted)
-	rec.Update(func(f *transport.Facts) { at.scheduleWait = f.ScheduleWait - sw0 })
 }
 
 // bodyDone releases the permit when the response body is done, with the

@@ -3,6 +3,7 @@ package keepalive
 import (
 	"io"
 	"sync"
+	"time"
 )
 
 // Body kinds.
@@ -19,7 +20,7 @@ const (
 // wait and the bytes the caller gets before reads go through to the response
 // body; keep-alive bytes are dropped as they are read, however many there
 // are, and the filters work with a buffer of any size.
-const headSize = 32
+const headSize = 24
 
 // maxEmptyReads bounds how many consecutive 0, nil reads the wait accepts
 // from the underlying body, as bufio does.
@@ -35,7 +36,8 @@ type body struct {
 	sse      sseFilter
 	json     jsonFilter
 	off, end int
-	headErr  error // the error that came with the head bytes, sticky
+	headErr  error         // the error that came with the head bytes, sticky
+	waited   time.Duration // the schedule wait, set before the body is returned
 	closeMu  sync.Mutex
 	closed   bool
 	head     [headSize]byte
@@ -88,6 +90,11 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	return b.filtered(p)
 }
+
+// ScheduleWait implements [transport.ScheduleWaiter]: the time from the
+// response headers to the first real byte, zero when no keep-alive byte
+// came first.
+func (b *body) ScheduleWait() time.Duration { return b.waited }
 
 // Close closes rc the first time it is called. A call made while another is
 // in progress returns when rc is closed, so the wait that gives up on a body

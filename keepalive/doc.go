@@ -29,7 +29,8 @@
 // retry layer treats as safe to retry; [Config.MaxWait] bounds the wait
 // ([ErrWaitTimeout]); the request's context ends it at once. The time spent
 // receiving keep-alives is added to the request's [transport.Record] as
-// ScheduleWait.
+// ScheduleWait, when it carries one, and reported by the body it returns
+// ([transport.ScheduleWaiter]).
 //
 // In the recommended stack the filter sits closest to the base transport,
 // so that each attempt's response is filtered and a closed wait fails only

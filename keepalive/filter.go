@@ -98,8 +98,10 @@ func New(cfg Config) *Filter {
 // When at least one keep-alive byte was consumed, the time from the response
 // headers to the end of the wait (the first real byte, or the failure) is
 // added to [transport.Facts].ScheduleWait in the request's
-// [transport.Record], if it carries one. A response that starts with real
-// content records nothing.
+// [transport.Record], if it carries one, and the returned body reports it
+// as a [transport.ScheduleWaiter], which is how the concurrency gate above
+// learns that the server is queueing. A response that starts with real
+// content records nothing and reports zero.
 func (f *Filter) Wrap(next http.RoundTripper) http.RoundTripper {
 	return &roundTripper{f: f, next: transport.Base(next)}
 }
@@ -163,6 +165,9 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: waited, KeepAliveBytes: dropped}
 	}
 
+	if dropped > 0 {
+		b.waited = waited
+	}
 	resp.Body = b
 	switch {
 	case kind == kindSSE && resp.ContentLength >= 0:

@@ -405,6 +405,8 @@ func TestContextEndsWaitOnAnyBody(t *testing.T) {
 	}
 }
 
+// TestScheduleWaitRecorded: the wait is added to the request's record when
+// it carries one, and the body reports it either way.
 func TestScheduleWaitRecorded(t *testing.T) {
 	for _, tt := range []struct {
 		name, body string
@@ -413,29 +415,44 @@ func TestScheduleWaitRecorded(t *testing.T) {
 		{"keep-alives", ": keep-alive\n\n" + chunkEvent, 5 * time.Second},
 		{"none", chunkEvent, 0},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/event-stream")
-				io.WriteString(w, tt.body)
+		for _, recorded := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/recorded=%v", tt.name, recorded), func(t *testing.T) {
+				srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/event-stream")
+					io.WriteString(w, tt.body)
+				})
+				f := keepalive.New(keepalive.Config{})
+				t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+				calls := 0
+				keepalive.SetClock(f, func() time.Time {
+					calls++
+					return t0.Add(time.Duration(calls-1) * 5 * time.Second)
+				})
+				req := mustRequest(t, srv.URL)
+				var rec *transport.Record
+				if recorded {
+					req, rec = transport.EnsureRecord(req)
+					rec.Update(func(f *transport.Facts) { f.ScheduleWait = time.Second }) // an earlier attempt's
+				}
+				resp, err := f.Wrap(srv.Client().Transport).RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if got := transport.ScheduleWaitOf(resp.Body); got != tt.want {
+					t.Errorf("the body reports %v, want %v", got, tt.want)
+				}
+				if !recorded {
+					if transport.RecordFrom(req.Context()) != nil {
+						t.Error("the layer attached a record")
+					}
+					return
+				}
+				if got := rec.Facts().ScheduleWait; got != time.Second+tt.want {
+					t.Fatalf("ScheduleWait = %v, want %v", got, time.Second+tt.want)
+				}
 			})
-			f := keepalive.New(keepalive.Config{})
-			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			calls := 0
-			keepalive.SetClock(f, func() time.Time {
-				calls++
-				return t0.Add(time.Duration(calls-1) * 5 * time.Second)
-			})
-			req, rec := transport.EnsureRecord(mustRequest(t, srv.URL))
-			rec.Update(func(f *transport.Facts) { f.ScheduleWait = time.Second }) // an earlier attempt's
-			resp, err := f.Wrap(srv.Client().Transport).RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if got := rec.Facts().ScheduleWait; got != time.Second+tt.want {
-				t.Fatalf("ScheduleWait = %v, want %v", got, time.Second+tt.want)
-			}
-		})
+		}
 	}
 }
 

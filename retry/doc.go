@@ -52,6 +52,6 @@
 // returns a response or an error, never both.
 //
 // Each attempt's number, the total backoff and the Retry-After honoured are
-// written to the request's [transport.Record], and [Config.OnRetry] sees each
-// decision.
+// written to the request's [transport.Record] when it carries one, and
+// [Config.OnRetry] sees each decision.
 package retry

@@ -110,8 +110,8 @@ func (t *roundTripper) CloseIdleConnections() { transport.CloseIdleConnections(t
 // worth retrying and the policy allows it.
 func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := t.r
-	req, rec := transport.EnsureRecord(req)
 	ctx := req.Context()
+	rec := transport.RecordFrom(ctx)
 	// A body that cannot be replayed is left for Rewind to refuse.
 	prepared, _, err := transport.Replayable(req, r.maxBuffer)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 )
 
 // ErrBodyClosed is what an [OnBodyDone] callback receives when the body was
@@ -28,7 +29,8 @@ func BodyFailed(err error) bool {
 // Read and Close may be called concurrently, as [http.Response.Body] allows;
 // done still runs once. The wrapper costs one allocation, made here, and
 // nothing per Read. When body also implements [io.Writer] (the body of a 101
-// Switching Protocols response), so does the wrapper.
+// Switching Protocols response), so does the wrapper; it passes on the
+// schedule wait body reports ([ScheduleWaiter]).
 //
 // A nil body or [http.NoBody] has nothing to wait for: done(nil) runs before
 // OnBodyDone returns, and the result is [http.NoBody].
@@ -80,6 +82,9 @@ func (b *hookedBody[S]) Close() error {
 	return err
 }
 
+// ScheduleWait passes on what the wrapped body reports.
+func (b *hookedBody[S]) ScheduleWait() time.Duration { return ScheduleWaitOf(b.rc) }
+
 func (b *hookedBody[S]) fire(err error) {
 	if b.fired.CompareAndSwap(false, true) {
 		b.done(b.state, err)
@@ -92,6 +97,28 @@ type hookedReadWriteBody[S any] struct {
 }
 
 func (b *hookedReadWriteBody[S]) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// ScheduleWaiter is implemented by a response body that knows how long the
+// server held the response open, sending keep-alive bytes, before its first
+// real byte: how long the request waited to be scheduled. The keepalive
+// layer's filtered bodies implement it and the wrappers of [OnBodyDone] pass
+// it on, so a layer above keepalive learns the wait from the response it
+// gets back, whether or not anyone records facts. A custom body wrapper
+// between them that does not pass it on hides it.
+type ScheduleWaiter interface {
+	// ScheduleWait returns the time spent waiting to be scheduled; zero
+	// when the server sent real content at once.
+	ScheduleWait() time.Duration
+}
+
+// ScheduleWaitOf returns what body reports as a [ScheduleWaiter], or zero
+// when it reports nothing.
+func ScheduleWaitOf(body io.Reader) time.Duration {
+	if sw, ok := body.(ScheduleWaiter); ok {
+		return sw.ScheduleWait()
+	}
+	return 0
+}
 
 // DrainLimit is how many bytes [DrainAndClose] reads from a body it throws
 // away before closing it. Reading a short body to EOF lets the connection go

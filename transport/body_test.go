@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -274,5 +275,28 @@ func TestOnBodyDoneWithOneAllocation(t *testing.T) {
 	})
 	if allocs != 1 {
 		t.Fatalf("allocations = %v, want 1: the wrapper holding the state", allocs)
+	}
+}
+
+// waitedBody is a body that reports a schedule wait, as keepalive's do.
+type waitedBody struct {
+	io.ReadCloser
+	waited time.Duration
+}
+
+func (b waitedBody) ScheduleWait() time.Duration { return b.waited }
+
+func TestScheduleWaitPassesThroughHooks(t *testing.T) {
+	inner := waitedBody{ReadCloser: io.NopCloser(strings.NewReader("x")), waited: 3 * time.Second}
+	body := transport.OnBodyDone(transport.OnBodyDone(inner, func(error) {}), func(error) {})
+	if got := transport.ScheduleWaitOf(body); got != 3*time.Second {
+		t.Errorf("ScheduleWaitOf through two hooks = %v, want 3s", got)
+	}
+	w := &readWriteBody{}
+	if got := transport.ScheduleWaitOf(transport.OnBodyDone(w, func(error) {})); got != 0 {
+		t.Errorf("ScheduleWaitOf a hooked body that reports nothing = %v, want 0", got)
+	}
+	if got := transport.ScheduleWaitOf(io.NopCloser(strings.NewReader(""))); got != 0 {
+		t.Errorf("ScheduleWaitOf a plain body = %v, want 0", got)
 	}
 }
