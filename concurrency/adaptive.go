@@ -198,14 +198,19 @@ func (a *adaptive) lower(l int) {
 }
 
 // busy learns from a sign that the platform is full (a request admitted at
-// level x waited to be scheduled, or got a 503): the pending probe does not
-// count, a raise to x or below it is undone, and the next probe waits a
-// round trip.
-func (a *adaptive) busy(x int, now time.Time) {
+// level x, when the limit was base, waited to be scheduled, or got a 503):
+// the pending probe does not count; the raises made while that request was
+// out are undone, back to base, for they were made blind to a platform
+// that was already full (probes settle on the silence of 429s, which come
+// back far sooner than the first byte of an answer); a raise to x or below
+// it is undone too; and the next probe waits a round trip.
+func (a *adaptive) busy(x, base int, now time.Time) {
 	a.probe = 0
+	to := a.limit
 	if a.raised > 0 && x >= a.raised {
-		a.lower(a.raised - 1)
+		to = a.raised - 1
 		a.raised = 0
 	}
+	a.lower(min(to, base))
 	a.next = now.Add(a.roundTrip())
 }

@@ -114,7 +114,7 @@ func TestAdaptiveDropHalves(t *testing.T) {
 func TestAdaptiveBusyStopsProbing(t *testing.T) {
 	a := timedAdaptive(4)
 	a.admitted(5, t0)
-	a.busy(2, t0.Add(ms))
+	a.busy(2, 4, t0.Add(ms))
 	if a.probe != 0 || a.current() != 4 {
 		t.Fatalf("probe %d current %d after a busy sign, want none and 4", a.probe, a.current())
 	}
@@ -129,17 +129,18 @@ func TestAdaptiveBusyStopsProbing(t *testing.T) {
 
 // TestAdaptiveBusyUndoesRaise checks that a probe that settled before its
 // answer came back does not raise the limit when that answer says the
-// server queued it, and does once an answer at its level was served at
-// once.
+// server queued it, nor when any answer from a request sent before the
+// raise does; and that it stands once an answer at its level was served at
+// once, unless a request sent before the raise comes back queued.
 func TestAdaptiveBusyUndoesRaise(t *testing.T) {
 	a := timedAdaptive(4)
 	a.admitted(5, t0)
 	a.probeWait(t0.Add(3 * ms)) // settles: 5
-	a.busy(4, t0.Add(4*ms))     // below the raised level: says nothing of it
+	a.busy(4, 5, t0.Add(4*ms))  // sent after the raise, below its level: says nothing of it
 	if a.limit != 5 {
-		t.Fatalf("limit %d after a busy answer at level 4, want 5", a.limit)
+		t.Fatalf("limit %d after a busy answer at level 4 sent at limit 5, want 5", a.limit)
 	}
-	a.busy(5, t0.Add(5*ms))
+	a.busy(5, 4, t0.Add(5*ms)) // the probe itself
 	if a.limit != 4 {
 		t.Fatalf("limit %d after a busy answer at the raised level, want 4", a.limit)
 	}
@@ -148,9 +149,28 @@ func TestAdaptiveBusyUndoesRaise(t *testing.T) {
 	b.admitted(5, t0)
 	b.probeWait(t0.Add(3 * ms))
 	b.success(5, b.epoch) // served at once
-	b.busy(5, t0.Add(5*ms))
+	b.busy(5, 5, t0.Add(5*ms))
 	if b.limit != 5 {
 		t.Errorf("limit %d after a busy answer once the level was served, want 5", b.limit)
+	}
+	b.busy(3, 4, t0.Add(6*ms)) // sent before the raise, queued
+	if b.limit != 4 {
+		t.Errorf("limit %d after a busy answer sent before the raise, want 4", b.limit)
+	}
+
+	// Several raises while the first answers are out: the first busy
+	// answer sent before them undoes them all.
+	c := timedAdaptive(4)
+	for i, level := range []int{5, 6, 7} {
+		c.admitted(level, t0.Add(time.Duration(3*i)*ms))
+		c.probeWait(t0.Add(time.Duration(3*i+3) * ms))
+	}
+	if c.limit != 7 {
+		t.Fatalf("limit %d after three settled probes, want 7", c.limit)
+	}
+	c.busy(2, 4, t0.Add(10*ms))
+	if c.limit != 4 {
+		t.Errorf("limit %d after a busy answer sent at limit 4, want 4", c.limit)
 	}
 }
 

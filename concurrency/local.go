@@ -92,6 +92,7 @@ type localPermit struct {
 	next  *localPermit // in the free list
 	level int          // in flight at admission, itself included
 	epoch uint64       // the key's decrease count at admission
+	base  int          // the key's limit at admission
 	// queued is set when the permit was handed to a queued request, clear
 	// when Acquire granted it at once.
 	queued bool
@@ -213,7 +214,7 @@ func (ks *keyState) admit() *localPermit {
 	} else {
 		pm = &localPermit{ks: ks}
 	}
-	pm.next, pm.level, pm.epoch, pm.queued = nil, ks.inFlight, ks.alg.epoch, false
+	pm.next, pm.level, pm.epoch, pm.base, pm.queued = nil, ks.inFlight, ks.alg.epoch, ks.alg.limit, false
 	return pm
 }
 
@@ -305,12 +306,12 @@ func (ks *keyState) learn(fb Feedback, pm *localPermit) {
 		ks.alg.rateLimited(pm.level, pm.epoch, ks.inFlight-1, ks.l.now())
 	case transport.OK:
 		if fb.ScheduleWait > 0 {
-			ks.alg.busy(pm.level, ks.l.now())
+			ks.alg.busy(pm.level, pm.base, ks.l.now())
 			return
 		}
 		ks.alg.success(pm.level, pm.epoch)
 	case transport.Overloaded:
-		ks.alg.busy(pm.level, ks.l.now())
+		ks.alg.busy(pm.level, pm.base, ks.l.now())
 	}
 }
 

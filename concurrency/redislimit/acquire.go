@@ -44,7 +44,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 		w := &waiter{id: l.newID(), prio: p, ch: make(chan *permit, 1)}
 		ks.add(w)
 		v, err := l.run(l.ctx, acquireScript, ks, w.id, int(p), l.cfg.maxQueue)
-		if err != nil || len(v) < 4 {
+		if err != nil || len(v) < 5 {
 			ks.take(w)
 			if l.down.Load() || l.ctx.Err() != nil {
 				continue
@@ -59,7 +59,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 		switch toInt(v[0]) {
 		case statusAdmitted:
 			ks.take(w)
-			return l.hold(ks, w.id, n, epoch), nil
+			return l.hold(ks, w.id, n, epoch, toInt(v[4])), nil
 		case statusFull:
 			ks.take(w)
 			return nil, &concurrency.QueueError{Err: concurrency.ErrQueueFull, Key: key, MaxQueue: l.cfg.maxQueue}
@@ -111,11 +111,11 @@ func (l *Limiter) abandon(ks *keyState, w *waiter, err error) error {
 }
 
 // hold makes the permit for a lease just taken.
-func (l *Limiter) hold(ks *keyState, id string, level int, epoch int64) *permit {
+func (l *Limiter) hold(ks *keyState, id string, level int, epoch int64, base int) *permit {
 	ks.mu.Lock()
 	ks.held[id] = struct{}{}
 	ks.mu.Unlock()
-	return &permit{l: l, ks: ks, id: id, level: level, epoch: epoch}
+	return &permit{l: l, ks: ks, id: id, level: level, epoch: epoch, base: base}
 }
 
 // admitWaiting submits this process's waiters for ks to the shared queue
@@ -138,9 +138,9 @@ func (l *Limiter) admitWaiting(ks *keyState) {
 	if wait := toInt(v[2]); wait > 0 {
 		l.kickAfter(ks, time.Duration(wait)*time.Microsecond)
 	}
-	for i := 3; i+1 < len(v); i += 2 {
+	for i := 3; i+2 < len(v); i += 3 {
 		id, _ := v[i].(string)
-		pm := &permit{l: l, ks: ks, id: id, level: toInt(v[i+1]), epoch: epoch}
+		pm := &permit{l: l, ks: ks, id: id, level: toInt(v[i+1]), epoch: epoch, base: toInt(v[i+2])}
 		// A waiter no longer waiting gave up: its cancel call removes the
 		// lease.
 		ks.deliver(pm)

@@ -385,6 +385,40 @@ func TestFailedProbeAndBusy(t *testing.T) {
 	release(p1)
 }
 
+// TestBusyUndoesBlindRaises: probes settle on the silence of 429s, so the
+// limit can rise several times while an earlier answer is still out; when
+// that answer says the platform queued it, every raise made since its
+// admission is undone, in every process.
+func TestBusyUndoesBlindRaises(t *testing.T) {
+	g := newGroup(t, 2, redislimit.Config{InitialLimit: 1})
+	ctx := context.Background()
+	first, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probes []concurrency.Permit
+	for i := range 3 {
+		// Each acquisition is the next probe; waiting past the probe gap
+		// (1ms before any answer was timed) lets the previous one settle.
+		time.Sleep(5 * time.Millisecond)
+		pm, err := g.lims[i%2].Acquire(ctx, "k", transport.Interactive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probes = append(probes, pm)
+	}
+	if lim := g.stateField(t, "k", "limit"); lim != 3 {
+		t.Fatalf("learned limit %d after two settled probes, want 3", lim)
+	}
+	first.Release(concurrency.Feedback{Outcome: transport.OK, ScheduleWait: time.Second})
+	if lim, probe := g.stateField(t, "k", "limit"), g.stateField(t, "k", "probe"); lim != 1 || probe != 0 {
+		t.Errorf("after a queued answer sent at limit 1: learned %d, probe %d; want 1, 0", lim, probe)
+	}
+	for _, pm := range probes {
+		release(pm)
+	}
+}
+
 func TestFixedLimitIgnoresFeedback(t *testing.T) {
 	g := newGroup(t, 1, redislimit.Config{Limit: 5})
 	l := g.lims[0]

@@ -22,6 +22,7 @@ type permit struct {
 	id    string
 	level int   // in flight over all processes at admission, itself included
 	epoch int64 // the key's decrease count at admission
+	base  int   // the limit admitted freely at admission
 }
 
 // Release implements [concurrency.Permit]: it stops renewing the lease,
@@ -37,7 +38,7 @@ func (pm *permit) Release(fb concurrency.Feedback) {
 	if l.down.Load() {
 		return
 	}
-	v, err := l.run(context.Background(), releaseScript, ks, pm.id, kind(fb), pm.level, pm.epoch, fb.Latency.Microseconds())
+	v, err := l.run(context.Background(), releaseScript, ks, pm.id, kind(fb), pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base)
 	if err != nil || len(v) < 2 {
 		return
 	}

@@ -143,10 +143,11 @@ end
 // the limit, or the one probe at it), else queues a ticket, unless the
 // queue is full.
 // ARGV[10] id, [11] priority, [12] queue bound.
-// Returns {1, limit, epoch, level} admitted; {0, limit, epoch, free, wait}
-// queued, where wait (µs), when positive, is how long until a probe may
-// settle or go; {2, limit, epoch, queued} queue full. The limit returned is
-// the limit in force.
+// Returns {1, limit, epoch, level, base} admitted, where base is the limit
+// admitted freely at that moment; {0, limit, epoch, free, wait} queued,
+// where wait (µs), when positive, is how long until a probe may settle or
+// go; {2, limit, epoch, queued, 0} queue full. The limit returned is the
+// limit in force.
 var acquireScript = redis.NewScript(prelude + `
 load()
 local count = redis.call('ZCARD', KEYS[1])
@@ -159,13 +160,13 @@ if qlen == 0 then
     redis.call('ZADD', KEYS[1], exp, id)
     admitted(count + 1)
     touch()
-    return {1, current(), S.epoch, count + 1}
+    return {1, current(), S.epoch, count + 1, S.limit}
   end
   wait = w
 end
 if qlen >= tonumber(ARGV[12]) then
   touch()
-  return {2, current(), S.epoch, qlen}
+  return {2, current(), S.epoch, qlen, 0}
 end
 local seq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
 redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[11]) * 1e13 + seq), id)
@@ -178,8 +179,9 @@ return {0, current(), S.epoch, S.limit - count, wait}
 // first of the queue (priority first, then arrival) that may go now: the
 // tickets ahead of them, whoever's they are, take the slots first.
 // ARGV[10:] the caller's ticket ids.
-// Returns {limit, epoch, wait, id, level, id, level, ...}, where wait (µs),
-// when positive, is how long until a probe may settle or go.
+// Returns {limit, epoch, wait, id, level, base, id, level, base, ...},
+// where wait (µs), when positive, is how long until a probe may settle or
+// go, and base is the limit admitted freely when that ticket was admitted.
 var admitScript = redis.NewScript(prelude + `
 load()
 local count = redis.call('ZCARD', KEYS[1])
@@ -203,6 +205,7 @@ for i = 1, #head do
     admitted(count)
     out[#out + 1] = id
     out[#out + 1] = count
+    out[#out + 1] = S.limit
   else
     ahead = ahead + 1
   end
@@ -216,7 +219,8 @@ return out
 // releaseScript removes the lease, learns from how the request went, and
 // tells the waiters. ARGV[10] id, [11] kind (0 nothing to learn, 1
 // success, 2 rate limited, 3 platform busy), [12] level, [13] epoch at
-// admission, [14] latency µs.
+// admission, [14] latency µs, [15] base: the limit admitted freely at
+// admission.
 // Returns {limit, epoch}.
 var releaseScript = redis.NewScript(prelude + `
 load()
@@ -274,14 +278,17 @@ if fixed == 0 then
       end
     end
   elseif kind == 3 then
-    -- The platform is full: the pending probe does not count, a raise to
-    -- x or below it is undone, and the next probe waits a round trip.
+    -- The platform is full: the pending probe does not count, the raises
+    -- made while this request was out are undone (back to its base), so
+    -- is a raise to x or below it, and the next probe waits a round trip.
     dirty = true
     S.probe = 0
+    local to = S.limit
     if S.raised > 0 and x >= S.raised then
-      lower(S.raised - 1)
+      to = S.raised - 1
       S.raised = 0
     end
+    lower(math.min(to, tonumber(ARGV[15])))
     S.next = nowus + roundtrip()
   elseif kind == 1 then
     if ep == S.epoch and S.streak > 0 then
