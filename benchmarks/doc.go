@@ -3,7 +3,12 @@
 // peers (go-retryablehttp, failsafe-go's failsafehttp), and the goodput of
 // each under an API whose concurrency limit changes while it runs.
 //
+// BenchmarkOverhead times each contender in turn; BenchmarkPairedOverhead
+// times each against the bare base in alternating batches, which is what
+// shows a contender's own cost on a machine whose speed drifts.
+//
 // It has no code of its own; run it with go test:
 //
+//	go test -run='^$' -bench=Overhead -benchtime=200ms ./benchmarks
 //	go test -run='^$' -bench=Goodput -benchtime=1x ./benchmarks
 package benchmarks

@@ -222,6 +222,9 @@ func headerValue(h http.Header, key string) string {
 // the watch this spares.
 func followsContext(body io.ReadCloser) bool {
 	t := reflect.TypeOf(body)
+	if t == nil {
+		return false
+	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
