@@ -460,10 +460,16 @@ func TestCloseEndsWaiters(t *testing.T) {
 
 // TestErrorReply: a key of the wrong type is an error reply, not an
 // outage: Acquire says so, OnError hears it, and the limiter stays
-// available.
+// available. (A background look at the queue may run into the same key
+// while the request waits for its reply, and report it too.)
 func TestErrorReply(t *testing.T) {
-	var reported atomic.Int64
-	g := newGroup(t, 1, redislimit.Config{Limit: 2, OnError: func(error) { reported.Add(1) }})
+	var reported, other atomic.Int64
+	g := newGroup(t, 1, redislimit.Config{Limit: 2, OnError: func(err error) {
+		reported.Add(1)
+		if !redis.HasErrorPrefix(err, "WRONGTYPE") {
+			other.Add(1)
+		}
+	}})
 	l := g.lims[0]
 	if err := g.rdb.Set(context.Background(), g.prefix+"{k}:leases", "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -473,7 +479,8 @@ func TestErrorReply(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Key != "k" || !redis.HasErrorPrefix(ce.Err, "WRONGTYPE") {
 		t.Fatalf("acquire: %v; want a *CallError with WRONGTYPE", err)
 	}
-	if reported.Load() != 1 || l.State() != redislimit.Available {
-		t.Errorf("OnError calls %d, state %v; want 1, available", reported.Load(), l.State())
+	if reported.Load() < 1 || other.Load() != 0 || l.State() != redislimit.Available {
+		t.Errorf("OnError calls %d (%d not WRONGTYPE), state %v; want WRONGTYPE reported, available",
+			reported.Load(), other.Load(), l.State())
 	}
 }
