@@ -20,7 +20,7 @@ type Gate struct {
 	key func(*http.Request) string
 
 	// now and since are the clock. since(t) is now().Sub(t); the real one
-	// reads only the monotonic clock, at half the cost of time.Now.
+	// reads only the monotonic clock, which costs less than time.Now.
 	now   func() time.Time
 	since func(time.Time) time.Duration
 }
