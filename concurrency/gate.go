@@ -18,6 +18,8 @@ import (
 type Gate struct {
 	lim Limiter
 	key func(*http.Request) string
+	// local is lim when it is the gate's own in-process limiter, else nil.
+	local *localLimiter
 
 	// now and since are the clock. since(t) is now().Sub(t); the real one
 	// reads only the monotonic clock, which costs less than time.Now.
@@ -30,7 +32,8 @@ type Gate struct {
 func New(cfg Config) *Gate {
 	g := &Gate{lim: cfg.Limiter, key: cfg.Key, now: time.Now, since: time.Since}
 	if g.lim == nil {
-		g.lim = newLocal(cfg)
+		g.local = newLocal(cfg)
+		g.lim = g.local
 	}
 	if g.key == nil {
 		g.key = hostKey

@@ -553,3 +553,35 @@ func TestScheduleWaitStopsIncrease(t *testing.T) {
 		}
 	}
 }
+
+// delegatingLimiter is a limiter that takes its time before it hands the
+// request to an in-process limiter, as a shared limiter falling back to
+// its local one does.
+type delegatingLimiter struct {
+	concurrency.Limiter
+	delay time.Duration
+}
+
+func (l delegatingLimiter) Acquire(ctx context.Context, key string, p transport.Priority) (concurrency.Permit, error) {
+	time.Sleep(l.delay)
+	return l.Limiter.Acquire(ctx, key, p)
+}
+
+// TestGateWaitOfWrappingLimiter: a permit of an in-process limiter that
+// another limiter wraps was not granted when the gate asked; the gate's
+// wait counts the time the wrapper took.
+func TestGateWaitOfWrappingLimiter(t *testing.T) {
+	const delay = 5 * time.Millisecond
+	g := concurrency.New(concurrency.Config{Limiter: delegatingLimiter{concurrency.NewLimiter(concurrency.Config{}), delay}})
+	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) { return okResponse(r, 200), nil }))
+	rec := new(transport.Record)
+	req, _ := http.NewRequestWithContext(transport.ContextWithRecord(context.Background(), rec), http.MethodGet, "http://h/", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if got := rec.Facts().GateWait; got < delay {
+		t.Errorf("GateWait %v, want at least the %v the wrapping limiter took", got, delay)
+	}
+}

@@ -50,7 +50,7 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	start := g.now()
 	pm, err := g.lim.Acquire(ctx, key, transport.PriorityFrom(ctx))
 	admitted := start
-	if err != nil || !admittedAtOnce(pm) {
+	if err != nil || !g.admittedAtOnce(pm) {
 		// Only a wait, or a failure that may have ended one, moves the
 		// clock on from start.
 		admitted = g.now()
@@ -115,10 +115,12 @@ func (at *attempt) release(o transport.Outcome) {
 	at.pm.Release(Feedback{Outcome: o, Admitted: at.admitted, Latency: at.latency, ScheduleWait: at.scheduleWait})
 }
 
-// admittedAtOnce reports whether pm is the in-process limiter's and was
-// granted without queueing: then it was admitted when Acquire was called,
-// and the gate need not read the clock again to know when.
-func admittedAtOnce(pm Permit) bool {
+// admittedAtOnce reports whether pm comes from the gate's own in-process
+// limiter, which granted it without queueing: then it was admitted when
+// Acquire was called, and the gate need not read the clock again to know
+// when. (A limiter that wraps an in-process one, as a shared limiter's
+// fallback does, may have waited before it asked.)
+func (g *Gate) admittedAtOnce(pm Permit) bool {
 	lp, ok := pm.(*localPermit)
-	return ok && !lp.queued
+	return ok && !lp.queued && lp.ks.l == g.local
 }

@@ -314,16 +314,18 @@ func TestContextEndsWait(t *testing.T) {
 
 // TestNetHTTPBodyFollowsContext checks what the layer builds on: a read of
 // a body from net/http's transport, over HTTP/1.1 or HTTP/2, ends when the
-// request's context is canceled, and the layer knows such a body as one.
+// request's context is canceled, and the layer knows such a body as one;
+// then that the layer's wait over such a body, which it does not watch
+// itself, ends on cancel too.
 func TestNetHTTPBodyFollowsContext(t *testing.T) {
 	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
 		t.Run(proto, func(t *testing.T) {
-			sent := make(chan struct{})
+			sent := make(chan struct{}, 2)
 			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				io.WriteString(w, ": keep-alive\n\n")
 				flush(w)
-				close(sent)
+				sent <- struct{}{}
 				<-r.Context().Done()
 			}))
 			var base http.RoundTripper
@@ -355,6 +357,17 @@ func TestNetHTTPBodyFollowsContext(t *testing.T) {
 			_, err = io.ReadAll(resp.Body)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("read after cancel: %v, want context.Canceled", err)
+			}
+
+			ctx, cancel = context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				<-sent
+				cancel()
+			}()
+			resp, err = keepalive.New(keepalive.Config{}).Wrap(base).RoundTrip(mustRequest(t, srv.URL).WithContext(ctx))
+			if resp != nil || !errors.Is(err, context.Canceled) {
+				t.Fatalf("the layer's wait after cancel: %v, %v; want context.Canceled", resp, err)
 			}
 		})
 	}

@@ -28,6 +28,12 @@ import (
 // It records http.client.request.duration, pacer.attempts, pacer.gate.wait
 // and pacer.schedule.wait per attempt. Without an attempt layer, [Telemetry.Wrap]
 // records them once per logical request instead.
+//
+// The resend count, the gate's wait and key and the breaker state come from
+// the request's record, which [Telemetry.Wrap] attaches above the retry
+// layer (or the caller does, with [transport.ContextWithRecord]); an attempt
+// layer with neither above it makes a record of its own, which the layers
+// above it cannot write to, and so reports none of them.
 func (t *Telemetry) WrapAttempt(next http.RoundTripper) http.RoundTripper {
 	if t == nil || t.tracer == nil {
 		return transport.Base(next)

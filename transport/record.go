@@ -40,10 +40,11 @@ type Facts struct {
 
 // Record is the per-request record carried in a request's context: layers
 // write [Facts] into it and observers (telemetry, tests, the caller) read
-// them. The layers write into the record the request carries and make none
-// of their own, so a request nobody observes costs no record: an observer
-// attaches one with [ContextWithRecord] or [EnsureRecord] before the
-// request enters the stack. A Record is safe for concurrent use, and its
+// them. The layers write into the record the request carries and, but for
+// the telemetry layer, which observes, make none of their own, so a request
+// nobody observes costs no record: an observer attaches one with
+// [ContextWithRecord] or [EnsureRecord] before the request enters the
+// layers it observes. A Record is safe for concurrent use, and its
 // methods do nothing on a nil *Record, so a layer can write without
 // checking whether anyone listens.
 type Record struct {
@@ -87,8 +88,8 @@ func RecordFrom(ctx context.Context) *Record {
 
 // EnsureRecord returns req and the record its context carries. When there is
 // none it creates one and returns a shallow copy of req whose context carries
-// it; req itself is never modified. An observer of the layers under it (the
-// telemetry layer, a test, a caller) calls this.
+// it; req itself is never modified. An observer of the layers under it (a
+// test, a caller, a layer of its own) calls this.
 func EnsureRecord(req *http.Request) (*http.Request, *Record) {
 	if r := RecordFrom(req.Context()); r != nil {
 		return req, r

@@ -64,7 +64,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 			ks.take(w)
 			return nil, &concurrency.QueueError{Err: concurrency.ErrQueueFull, Key: key, MaxQueue: l.cfg.maxQueue}
 		}
-		if len(v) > 4 && toInt(v[4]) > 0 {
+		if toInt(v[4]) > 0 {
 			// Room, but the next level is a probe not due yet.
 			l.kickAfter(ks, time.Duration(toInt(v[4]))*time.Microsecond)
 		} else if n > 0 {
