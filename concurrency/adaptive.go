@@ -199,11 +199,13 @@ func (a *adaptive) lower(l int) {
 
 // busy learns from a sign that the platform is full (a request admitted at
 // level x, when the limit was base, waited to be scheduled, or got a 503):
-// the pending probe does not count; the raises made while that request was
-// out are undone, back to base, for they were made blind to a platform
-// that was already full (probes settle on the silence of 429s, which come
-// back far sooner than the first byte of an answer); a raise to x or below
-// it is undone too; and the next probe waits a round trip.
+// the pending probe does not count; the raises made since that request was
+// admitted are undone, back to base, for they were made blind to a
+// platform that was already full (probes settle on the silence of 429s,
+// which come back far sooner than the first byte of an answer; the sign is
+// learned when the response starts, so these are the raises made while it
+// waited); a raise to x or below it is undone too; and the next probe
+// waits a round trip.
 func (a *adaptive) busy(x, base int, now time.Time) {
 	a.probe = 0
 	to := a.limit

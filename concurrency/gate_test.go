@@ -585,3 +585,51 @@ func TestGateWaitOfWrappingLimiter(t *testing.T) {
 		t.Errorf("GateWait %v, want at least the %v the wrapping limiter took", got, delay)
 	}
 }
+
+// TestBusyLearnedWhenTheResponseStarts: a response that waited to be
+// scheduled teaches the gate when it starts. Closing its stream much later
+// does not undo the raises that answers served at once made meanwhile.
+func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
+	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxQueue: 1000})
+	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
+		time.Sleep(200 * time.Microsecond) // long enough for a queue to form
+		resp := okResponse(r, 200)
+		if r.Header.Get("X-Stream") != "" {
+			resp.Body = scheduledBody{ReadCloser: resp.Body, waited: time.Second}
+		}
+		return resp, nil
+	}))
+	req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
+	req.Header.Set("X-Stream", "1")
+	stream, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
+				resp, err := rt.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_ = resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	before, _ := g.Stats().Key("h")
+	if before.Limit <= 2 {
+		t.Fatalf("answers served at once left the limit at %d; the test needs a raise", before.Limit)
+	}
+	_ = stream.Body.Close()
+	after, _ := g.Stats().Key("h")
+	if after.Limit != before.Limit || after.InFlight != 0 {
+		t.Errorf("closing the stream moved the limit from %d to %d (%d in flight); want it unchanged, 0",
+			before.Limit, after.Limit, after.InFlight)
+	}
+}

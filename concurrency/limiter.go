@@ -91,6 +91,11 @@ import (
 //     [transport.NetworkError]: the platform is struggling, not the account's
 //     limit; do not increase on them.
 //
+// Release comes when the body is done, which for a streamed answer can be
+// minutes after the response started. A permit that implements [Responder]
+// also hears of the response as soon as its headers are in, so that it can
+// learn then what does not wait for the body.
+//
 // A limiter whose limit is shared applies a decrease learned by any process
 // to all of them, and agrees on increases so that N processes do not each
 // add their own.
@@ -113,6 +118,19 @@ type Limiter interface {
 type Permit interface {
 	// Release returns the permit and reports how the request went.
 	Release(fb Feedback)
+}
+
+// A Responder is a [Permit] that learns from an attempt's response as soon
+// as its headers are in. When the transport under the gate returns a
+// response, the gate calls Responded once, with the attempt's [Feedback],
+// before it hands the response on; it calls Release with the same Feedback
+// when the body is done, and nothing else of the Feedback changes between
+// the two. The in-process and the Redis limiters' permits implement it: a
+// response that waited to be scheduled undoes, when it starts, the raises
+// made while it waited, and not the ones made while its stream was read.
+type Responder interface {
+	Permit
+	Responded(fb Feedback)
 }
 
 // Feedback is what the gate reports when it releases a [Permit]: how one

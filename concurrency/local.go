@@ -96,6 +96,8 @@ type localPermit struct {
 	// queued is set when the permit was handed to a queued request, clear
 	// when Acquire granted it at once.
 	queued bool
+	// learned is set when Responded learned from the attempt already.
+	learned bool
 }
 
 func (l *localLimiter) state(key string) *keyState {
@@ -214,7 +216,8 @@ func (ks *keyState) admit() *localPermit {
 	} else {
 		pm = &localPermit{ks: ks}
 	}
-	pm.next, pm.level, pm.epoch, pm.base, pm.queued = nil, ks.inFlight, ks.alg.epoch, ks.alg.limit, false
+	pm.next, pm.level, pm.epoch, pm.base = nil, ks.inFlight, ks.alg.epoch, ks.alg.limit
+	pm.queued, pm.learned = false, false
 	return pm
 }
 
@@ -286,7 +289,7 @@ func (ks *keyState) handOff() {
 func (pm *localPermit) Release(fb Feedback) {
 	ks := pm.ks
 	ks.mu.Lock()
-	if !ks.fixed {
+	if !ks.fixed && !pm.learned {
 		ks.learn(fb, pm)
 	}
 	pm.next, ks.free = ks.free, pm
@@ -295,6 +298,29 @@ func (pm *localPermit) Release(fb Feedback) {
 	limit := ks.changed()
 	ks.mu.Unlock()
 	ks.report(limit)
+}
+
+// Responded implements [Responder]: a sign that the platform is full (a
+// response that waited to be scheduled, or a 503) is learned when the
+// response starts, so that it undoes the raises made while the request
+// waited and not those made while a stream was read; Release then learns
+// nothing more. Anything else waits for Release.
+func (pm *localPermit) Responded(fb Feedback) {
+	ks := pm.ks
+	if ks.fixed || !busySign(fb) {
+		return
+	}
+	ks.mu.Lock()
+	ks.learn(fb, pm)
+	pm.learned = true
+	limit := ks.changed()
+	ks.mu.Unlock()
+	ks.report(limit)
+}
+
+// busySign reports whether fb says the platform is full.
+func busySign(fb Feedback) bool {
+	return fb.Outcome == transport.Overloaded || fb.Outcome == transport.OK && fb.ScheduleWait > 0
 }
 
 // learn feeds fb to the adaptive state. Called with mu held, before the

@@ -89,6 +89,9 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
 	at.scheduleWait = transport.ScheduleWaitOf(resp.Body)
+	if r, ok := pm.(Responder); ok {
+		r.Responded(at.feedback(at.outcome))
+	}
 	// The body wrapper holds a copy of at: the one allocation this
 	// attempt's state costs while its body is read.
 	resp.Body = transport.OnBodyDoneWith(resp.Body, at, attempt.bodyDone)
@@ -111,8 +114,10 @@ type attempt struct {
 func (at attempt) bodyDone(error) { at.release(at.outcome) }
 
 // release returns the permit with the attempt's feedback.
-func (at *attempt) release(o transport.Outcome) {
-	at.pm.Release(Feedback{Outcome: o, Admitted: at.admitted, Latency: at.latency, ScheduleWait: at.scheduleWait})
+func (at *attempt) release(o transport.Outcome) { at.pm.Release(at.feedback(o)) }
+
+func (at *attempt) feedback(o transport.Outcome) Feedback {
+	return Feedback{Outcome: o, Admitted: at.admitted, Latency: at.latency, ScheduleWait: at.scheduleWait}
 }
 
 // admittedAtOnce reports whether pm comes from the gate's own in-process

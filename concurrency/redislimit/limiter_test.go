@@ -385,36 +385,127 @@ func TestFailedProbeAndBusy(t *testing.T) {
 	release(p1)
 }
 
-// TestBusyUndoesBlindRaises: probes settle on the silence of 429s, so the
-// limit can rise several times while an earlier answer is still out; when
-// that answer says the platform queued it, every raise made since its
-// admission is undone, in every process.
-func TestBusyUndoesBlindRaises(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 1})
-	ctx := context.Background()
-	first, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 1
-	if err != nil {
-		t.Fatal(err)
-	}
-	var probes []concurrency.Permit
-	for i := range 3 {
-		// Each acquisition is the next probe; waiting past the probe gap
-		// (1ms before any answer was timed) lets the previous one settle.
+// raiseByProbes takes n more permits for "k", each the next probe, waiting
+// past the probe gap (1ms before any answer was timed) before each so that
+// the one before settles; it returns them.
+func raiseByProbes(t *testing.T, g *group, n int) []concurrency.Permit {
+	t.Helper()
+	var pms []concurrency.Permit
+	for i := range n {
 		time.Sleep(5 * time.Millisecond)
-		pm, err := g.lims[i%2].Acquire(ctx, "k", transport.Interactive)
+		pm, err := g.lims[i%len(g.lims)].Acquire(context.Background(), "k", transport.Interactive)
 		if err != nil {
 			t.Fatal(err)
 		}
-		probes = append(probes, pm)
+		pms = append(pms, pm)
 	}
-	if lim := g.stateField(t, "k", "limit"); lim != 3 {
-		t.Fatalf("learned limit %d after two settled probes, want 3", lim)
+	return pms
+}
+
+// TestBusyUndoesBlindRaises: probes settle on the silence of 429s, so the
+// limit can rise several times while an earlier answer is still out; when
+// that answer says the platform queued it, every raise made since its
+// admission is undone, back to the limit it was admitted under, in every
+// process.
+func TestBusyUndoesBlindRaises(t *testing.T) {
+	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	ctx := context.Background()
+	first, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := g.lims[1].Acquire(ctx, "k", transport.Interactive) // level 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := raiseByProbes(t, g, 3)
+	if lim := g.stateField(t, "k", "limit"); lim != 4 {
+		t.Fatalf("learned limit %d after two settled probes, want 4", lim)
 	}
 	first.Release(concurrency.Feedback{Outcome: transport.OK, ScheduleWait: time.Second})
-	if lim, probe := g.stateField(t, "k", "limit"), g.stateField(t, "k", "probe"); lim != 1 || probe != 0 {
-		t.Errorf("after a queued answer sent at limit 1: learned %d, probe %d; want 1, 0", lim, probe)
+	if lim, probe := g.stateField(t, "k", "limit"), g.stateField(t, "k", "probe"); lim != 2 || probe != 0 {
+		t.Errorf("after a queued answer sent at limit 2: learned %d, probe %d; want 2, 0", lim, probe)
+	}
+	for _, pm := range append(probes, second) {
+		release(pm)
+	}
+}
+
+// TestBusyLearnedWhenTheResponseStarts: through Responded, a queued answer
+// undoes the raises made while it waited when it starts; the raises made
+// while its stream is read stand when it is released.
+func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
+	g := newGroup(t, 1, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	ctx := context.Background()
+	stream, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := g.lims[0].Acquire(ctx, "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := raiseByProbes(t, g, 2)
+	busy := concurrency.Feedback{Outcome: transport.OK, ScheduleWait: time.Second}
+	stream.(concurrency.Responder).Responded(busy)
+	if lim := g.stateField(t, "k", "limit"); lim != 2 {
+		t.Fatalf("learned limit %d after the queued answer started, want 2", lim)
+	}
+	if n := g.card(t, "k", "leases"); n != 4 {
+		t.Fatalf("%d leases after Responded, want 4: it keeps the lease", n)
 	}
 	for _, pm := range probes {
+		release(pm)
+	}
+	probes = raiseByProbes(t, g, 3) // while the stream is read
+	raised := g.stateField(t, "k", "limit")
+	if raised <= 2 {
+		t.Fatalf("learned limit %d after more probes, want a raise", raised)
+	}
+	stream.Release(busy)
+	if lim := g.stateField(t, "k", "limit"); lim != raised {
+		t.Errorf("learned limit %d after the stream ended, want %d: the raises made since it started stand", lim, raised)
+	}
+	for _, pm := range append(probes, other) {
+		release(pm)
+	}
+	if n := g.card(t, "k", "leases"); n != 0 {
+		t.Errorf("%d leases after every release", n)
+	}
+}
+
+// TestQueuedPermitBase: a ticket admitted from the queue carries the limit
+// it was admitted under, as one admitted at once does.
+func TestQueuedPermitBase(t *testing.T) {
+	g := newGroup(t, 1, redislimit.Config{Limit: 3})
+	l := g.lims[0]
+	ctx := context.Background()
+	var held []concurrency.Permit
+	for range 3 {
+		pm, err := l.Acquire(ctx, "k", transport.Interactive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, pm)
+	}
+	if got := redislimit.PermitBase(held[0]); got != 3 {
+		t.Errorf("base %d of a permit admitted at once, want 3", got)
+	}
+	ch := make(chan concurrency.Permit, 1)
+	go func() {
+		pm, err := l.Acquire(ctx, "k", transport.Interactive)
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- pm
+	}()
+	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	release(held[0])
+	queued := <-ch
+	if got := redislimit.PermitBase(queued); got != 3 {
+		t.Errorf("base %d of a permit admitted from the queue, want 3", got)
+	}
+	for _, pm := range append(held[1:], queued) {
 		release(pm)
 	}
 }

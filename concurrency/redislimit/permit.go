@@ -23,6 +23,8 @@ type permit struct {
 	level int   // in flight over all processes at admission, itself included
 	epoch int64 // the key's decrease count at admission
 	base  int   // the limit admitted freely at admission
+	// learned is set when Responded taught the shared limit already.
+	learned bool
 }
 
 // Release implements [concurrency.Permit]: it stops renewing the lease,
@@ -38,11 +40,34 @@ func (pm *permit) Release(fb concurrency.Feedback) {
 	if l.down.Load() {
 		return
 	}
-	v, err := l.run(context.Background(), releaseScript, ks, pm.id, kind(fb), pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base)
+	k, latency := kind(fb), fb.Latency.Microseconds()
+	if pm.learned {
+		k, latency = learnNothing, 0
+	}
+	v, err := l.run(context.Background(), releaseScript, ks, pm.id, k, pm.level, pm.epoch, latency, pm.base, 0)
 	if err != nil || len(v) < 2 {
 		return
 	}
 	l.sawLimit(ks, toInt(v[0]))
+}
+
+// Responded implements [concurrency.Responder]: a sign that the platform is
+// full (a response that waited to be scheduled, or a 503) teaches the shared
+// limit when the response starts, in one call that keeps the lease, so that
+// it undoes the raises made while the request waited and not those made
+// while a stream was read; Release then teaches nothing more. Anything else
+// waits for Release. While Redis is unreachable it does nothing.
+func (pm *permit) Responded(fb concurrency.Feedback) {
+	l := pm.l
+	if l.cfg.fixed > 0 || kind(fb) != learnBusy || l.down.Load() {
+		return
+	}
+	v, err := l.run(context.Background(), releaseScript, pm.ks, pm.id, learnBusy, pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base, 1)
+	if err != nil || len(v) < 2 {
+		return
+	}
+	pm.learned = true
+	l.sawLimit(pm.ks, toInt(v[0]))
 }
 
 // kind is what the limit may learn from fb (see [concurrency.Limiter]).

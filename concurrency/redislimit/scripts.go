@@ -217,14 +217,16 @@ return out
 `)
 
 // releaseScript removes the lease, learns from how the request went, and
-// tells the waiters. ARGV[10] id, [11] kind (0 nothing to learn, 1
-// success, 2 rate limited, 3 platform busy), [12] level, [13] epoch at
-// admission, [14] latency µs, [15] base: the limit admitted freely at
-// admission.
+// tells the waiters; or, with ARGV[16] 1, only learns, keeping the lease
+// (a response that has started, whose body is not done). ARGV[10] id, [11]
+// kind (0 nothing to learn, 1 success, 2 rate limited, 3 platform busy),
+// [12] level, [13] epoch at admission, [14] latency µs, [15] base: the
+// limit admitted freely at admission, [16] 1 to keep the lease.
 // Returns {limit, epoch}.
 var releaseScript = redis.NewScript(prelude + `
 load()
-redis.call('ZREM', KEYS[1], ARGV[10])
+local keep = ARGV[16] == '1'
+if not keep then redis.call('ZREM', KEYS[1], ARGV[10]) end
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
 local kind = tonumber(ARGV[11])
@@ -279,8 +281,10 @@ if fixed == 0 then
     end
   elseif kind == 3 then
     -- The platform is full: the pending probe does not count, the raises
-    -- made while this request was out are undone (back to its base), so
-    -- is a raise to x or below it, and the next probe waits a round trip.
+    -- made since this request was admitted are undone (back to its base;
+    -- the sign comes when the response starts, so these are the raises made
+    -- while it waited), so is a raise to x or below it, and the next probe
+    -- waits a round trip.
     dirty = true
     S.probe = 0
     local to = S.limit
@@ -301,7 +305,7 @@ if fixed == 0 then
     end
   end
 end
-if qlen > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
+if qlen > 0 and not keep then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
 touch()
 return {current(), S.epoch}
 `)
