@@ -527,23 +527,7 @@ func TestScheduleWaitStopsIncrease(t *testing.T) {
 			}
 			return resp, nil
 		}))
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 50 {
-					req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
-					resp, err := rt.RoundTrip(req)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					_ = resp.Body.Close()
-				}
-			}()
-		}
-		wg.Wait()
+		saturate(t, rt, 8, 50)
 		s, _ := g.Stats().Key("h")
 		if wait && s.Limit != 2 {
 			t.Errorf("with schedule waits the limit moved to %d, want 2", s.Limit)
@@ -605,23 +589,7 @@ func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 50 {
-				req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
-				resp, err := rt.RoundTrip(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				_ = resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	saturate(t, rt, 8, 50)
 	before, _ := g.Stats().Key("h")
 	if before.Limit <= 2 {
 		t.Fatalf("answers served at once left the limit at %d; the test needs a raise", before.Limit)
