@@ -2,14 +2,17 @@ package keepalive_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"testing"
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pacerhttp/pacer/keepalive"
+	"github.com/pacerhttp/pacer/transport"
 )
 
 var sseSeeds = []string{
@@ -107,4 +110,51 @@ func isSubsequence(sub, s []byte) bool {
 		s = s[i+1:]
 	}
 	return true
+}
+
+// FuzzLayer sends any body, as JSON and as an event stream, through the
+// layer over a transport that hands it out in random chunks, and checks
+// that the caller reads exactly what the reader alone makes of the whole
+// input; or, when the input is all keep-alive bytes, that the wait fails
+// as documented.
+func FuzzLayer(f *testing.F) {
+	for i, s := range sseSeeds {
+		f.Add([]byte(s), uint64(i), true)
+	}
+	for i, s := range []string{"", "\n\n{}", "\r\n\t [1]\n", "  ", "{\"a\":\n1}\n\n", "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n{\"id\":\"chatcmpl-1\",\"choices\":[]}"} {
+		f.Add([]byte(s), uint64(i), false)
+	}
+	f.Fuzz(func(t *testing.T, in []byte, seed uint64, stream bool) {
+		ct := "application/json"
+		var want []byte
+		if stream {
+			ct = "text/event-stream"
+			want = readAllSized(t, keepalive.NewSSEReader(bytes.NewReader(in)), len(in)+1)
+		} else {
+			want = readAllSized(t, keepalive.NewJSONReader(bytes.NewReader(in)), len(in)+1)
+		}
+		rng := rand.New(rand.NewPCG(seed, 2))
+		base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{
+				StatusCode:    http.StatusOK,
+				Header:        http.Header{"Content-Type": {ct}},
+				Body:          io.NopCloser(&randomChunks{r: bytes.NewReader(in), rng: rng}),
+				ContentLength: -1,
+				Request:       req,
+			}, nil
+		})
+		req, _ := http.NewRequest(http.MethodPost, "http://api.example.test/v1/chat/completions", nil)
+		resp, err := keepalive.New(keepalive.Config{}).Wrap(base).RoundTrip(req)
+		if err != nil {
+			if len(want) != 0 || len(in) == 0 || !errors.Is(err, keepalive.ErrClosedWhileWaiting) {
+				t.Fatalf("RoundTrip: %v; input %q, want %q", err, in, want)
+			}
+			return
+		}
+		defer resp.Body.Close()
+		got := readAllSized(t, resp.Body, 1+rng.IntN(64))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("read %q through the layer, want %q; input %q", got, want, in)
+		}
+	})
 }
