@@ -3,7 +3,9 @@
 // ([Classify]), request priority carried in the context, request-body replay
 // ([Replayable]), a response-body hook that fires exactly once ([OnBodyDone]),
 // the per-request [Record] through which layers report facts to observers,
-// and [DrainAndClose] for responses a layer throws away.
+// the [ScheduleWaiter] through which a response body tells the layers above
+// it how long the server kept it waiting, and [DrainAndClose] for responses
+// a layer throws away.
 //
 // It imports only the standard library, and no layer imports another layer:
 // they meet here.
