@@ -288,18 +288,7 @@ func TestOneProbeAtATime(t *testing.T) {
 	var changes atomic.Int64
 	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, OnLimit: func(string, int) { changes.Add(1) }})
 	a, b := g.lims[0], g.lims[1]
-	ctx := context.Background()
-	acquire := func(l *redislimit.Limiter) <-chan concurrency.Permit {
-		ch := make(chan concurrency.Permit, 1)
-		go func() {
-			pm, err := l.Acquire(ctx, "k", transport.Interactive)
-			if err != nil {
-				t.Error(err)
-			}
-			ch <- pm
-		}()
-		return ch
-	}
+	acquire := func(l *redislimit.Limiter) <-chan concurrency.Permit { return acquireAsync(t, l) }
 
 	// A slow 429 with nothing else in flight: the limit falls to the
 	// minimum, probing is held off for a while, and the probe gap becomes
@@ -347,18 +336,7 @@ func TestOneProbeAtATime(t *testing.T) {
 func TestFailedProbeAndBusy(t *testing.T) {
 	g := newGroup(t, 1, redislimit.Config{InitialLimit: 1})
 	l := g.lims[0]
-	ctx := context.Background()
-	acquire := func() <-chan concurrency.Permit {
-		ch := make(chan concurrency.Permit, 1)
-		go func() {
-			pm, err := l.Acquire(ctx, "k", transport.Interactive)
-			if err != nil {
-				t.Error(err)
-			}
-			ch <- pm
-		}()
-		return ch
-	}
+	acquire := func() <-chan concurrency.Permit { return acquireAsync(t, l) }
 	// A slow 429 makes the probe gap long enough to answer a pending
 	// probe before it settles.
 	p0 := <-acquire()
@@ -383,6 +361,21 @@ func TestFailedProbeAndBusy(t *testing.T) {
 		t.Errorf("after a 503 to the probe: limit in force %d, learned %d; want 1, 1", got, lim)
 	}
 	release(p1)
+}
+
+// acquireAsync asks l for a permit for "k" in a goroutine of its own and
+// returns where the permit will arrive (nil, and the test marked failed, if
+// Acquire fails).
+func acquireAsync(t *testing.T, l *redislimit.Limiter) <-chan concurrency.Permit {
+	ch := make(chan concurrency.Permit, 1)
+	go func() {
+		pm, err := l.Acquire(context.Background(), "k", transport.Interactive)
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- pm
+	}()
+	return ch
 }
 
 // raiseByProbes takes n more permits for "k", each the next probe, waiting
@@ -491,14 +484,7 @@ func TestQueuedPermitBase(t *testing.T) {
 	if got := redislimit.PermitBase(held[0]); got != 3 {
 		t.Errorf("base %d of a permit admitted at once, want 3", got)
 	}
-	ch := make(chan concurrency.Permit, 1)
-	go func() {
-		pm, err := l.Acquire(ctx, "k", transport.Interactive)
-		if err != nil {
-			t.Error(err)
-		}
-		ch <- pm
-	}()
+	ch := acquireAsync(t, l)
 	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
 	release(held[0])
 	queued := <-ch
