@@ -237,7 +237,7 @@ func (ks *keyState) wait(ctx context.Context, p transport.Priority) (Permit, err
 		q = &ks.queue[1]
 	}
 	w := &waiter{ready: make(chan struct{})}
-	q.push(w)
+	q.PushBack(w)
 	ks.queued++
 	ks.mu.Unlock()
 
@@ -263,7 +263,7 @@ func (ks *keyState) wait(ctx context.Context, p transport.Priority) (Permit, err
 		pm.quiet()
 		return nil, err
 	}
-	q.remove(w)
+	q.Remove(w)
 	ks.queued--
 	ks.mu.Unlock()
 	return nil, err
@@ -273,9 +273,9 @@ func (ks *keyState) wait(ctx context.Context, p transport.Priority) (Permit, err
 // Called with mu held.
 func (ks *keyState) handOff() {
 	for ks.queued > 0 && (ks.inFlight < ks.alg.limit || ks.probeNow()) {
-		w := ks.queue[0].pop()
+		w := ks.queue[0].PopFront()
 		if w == nil {
-			w = ks.queue[1].pop()
+			w = ks.queue[1].PopFront()
 		}
 		ks.queued--
 		w.permit = ks.admit()

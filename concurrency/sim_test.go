@@ -148,7 +148,7 @@ func (s *simServer) run(l *localLimiter) simResult {
 			ks.mu.Lock()
 			for ks.queued < s.backlog {
 				w := &waiter{ready: make(chan struct{})}
-				ks.queue[0].push(w)
+				ks.queue[0].PushBack(w)
 				ks.queued++
 				waiting = append(waiting, w)
 			}

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/waitlist"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -25,9 +26,9 @@ type keyState struct {
 
 // waiter is one request waiting in the shared queue under ticket id.
 type waiter struct {
-	id         string
-	prio       transport.Priority
-	prev, next *waiter
+	waitlist.Links[waiter]
+	id   string
+	prio transport.Priority
 	// ch receives the permit, or nil to tell the waiter to try again
 	// (Redis became unreachable, its ticket was lost, or the limiter
 	// closed). It is sent at most once, by whoever takes the waiter out of
@@ -39,7 +40,7 @@ type waiter struct {
 func (ks *keyState) add(w *waiter) {
 	ks.mu.Lock()
 	ks.waiting[w.id] = w
-	ks.queue[queueIndex(w.prio)].push(w)
+	ks.queue[queueIndex(w.prio)].PushBack(w)
 	ks.mu.Unlock()
 }
 
@@ -55,7 +56,7 @@ func (ks *keyState) takeLocked(w *waiter) bool {
 		return false
 	}
 	delete(ks.waiting, w.id)
-	ks.queue[queueIndex(w.prio)].remove(w)
+	ks.queue[queueIndex(w.prio)].Remove(w)
 	return true
 }
 
@@ -86,7 +87,7 @@ func (ks *keyState) retry(id string) {
 func (ks *keyState) retryAll() {
 	ks.mu.Lock()
 	for i := range ks.queue {
-		for w := ks.queue[i].head; w != nil; w = ks.queue[i].head {
+		for w := ks.queue[i].Front(); w != nil; w = ks.queue[i].Front() {
 			ks.takeLocked(w)
 			w.ch <- nil
 		}
@@ -107,7 +108,10 @@ func (ks *keyState) tickets(n int) []string {
 	defer ks.mu.Unlock()
 	ids := make([]string, 0, min(n, len(ks.waiting)))
 	for i := range ks.queue {
-		for w := ks.queue[i].head; w != nil && len(ids) < n; w = w.next {
+		for w := range ks.queue[i].All() {
+			if len(ids) == n {
+				return ids
+			}
 			ids = append(ids, w.id)
 		}
 	}
@@ -134,31 +138,5 @@ func queueIndex(p transport.Priority) int {
 	return 1
 }
 
-// waitList is an intrusive FIFO list of waiters.
-type waitList struct {
-	head, tail *waiter
-}
-
-func (l *waitList) push(w *waiter) {
-	w.prev, w.next = l.tail, nil
-	if l.tail == nil {
-		l.head = w
-	} else {
-		l.tail.next = w
-	}
-	l.tail = w
-}
-
-func (l *waitList) remove(w *waiter) {
-	if w.prev == nil {
-		l.head = w.next
-	} else {
-		w.prev.next = w.next
-	}
-	if w.next == nil {
-		l.tail = w.prev
-	} else {
-		w.next.prev = w.prev
-	}
-	w.prev, w.next = nil, nil
-}
+// waitList is a FIFO list of waiters.
+type waitList = waitlist.List[waiter, *waiter]
