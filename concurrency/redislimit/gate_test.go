@@ -20,13 +20,7 @@ func TestGateFixed(t *testing.T) {
 	g := newGroup(t, 2, redislimit.Config{Limit: k})
 	srv := llmtest.NewServer(llmtest.Config{ServiceTime: 10 * time.Millisecond, Phases: []llmtest.Phase{{Limit: k, Duration: time.Hour}}})
 	defer srv.Close()
-	var gates []*concurrency.Gate
-	var clients []*http.Client
-	for _, l := range g.lims {
-		gate := concurrency.New(concurrency.Config{Limiter: l})
-		gates = append(gates, gate)
-		clients = append(clients, &http.Client{Transport: gate.Wrap(nil)})
-	}
+	gates, clients := gatesOn(g)
 	var bad atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 12 {
@@ -67,13 +61,7 @@ func TestGateAdaptive(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{ServiceTime: 10 * time.Millisecond, Phases: []llmtest.Phase{{Limit: serverLimit, Duration: time.Hour}}})
 	defer srv.Close()
 	key := srv.URL()[len("http://") : len(srv.URL())-len("/v1")]
-	var gates []*concurrency.Gate
-	var clients []*http.Client
-	for _, l := range g.lims {
-		gate := concurrency.New(concurrency.Config{Limiter: l})
-		gates = append(gates, gate)
-		clients = append(clients, &http.Client{Transport: gate.Wrap(nil)})
-	}
+	gates, clients := gatesOn(g)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 16 {
@@ -117,4 +105,16 @@ func TestGateAdaptive(t *testing.T) {
 	if !ok0 || !ok1 || s0.Limit != s1.Limit || s0.InFlight != 0 || s1.InFlight != 0 {
 		t.Errorf("after the run the gates report %+v (%v) and %+v (%v); want one limit, nothing in flight", s0, ok0, s1, ok1)
 	}
+}
+
+// gatesOn makes a gate on each of g's limiters, and a client through it.
+func gatesOn(g *group) ([]*concurrency.Gate, []*http.Client) {
+	var gates []*concurrency.Gate
+	var clients []*http.Client
+	for _, l := range g.lims {
+		gate := concurrency.New(concurrency.Config{Limiter: l})
+		gates = append(gates, gate)
+		clients = append(clients, &http.Client{Transport: gate.Wrap(nil)})
+	}
+	return gates, clients
 }
