@@ -14,28 +14,25 @@ import (
 // beside x/sync/semaphore and a buffered channel.
 func BenchmarkAcquireRelease(b *testing.B) {
 	ctx := context.Background()
-	b.Run("gate", func(b *testing.B) {
-		g := concurrency.New(concurrency.Config{Limit: 64})
-		b.ReportAllocs()
-		for b.Loop() {
-			release, err := g.Acquire(ctx)
-			if err != nil {
-				b.Fatal(err)
+	for _, bc := range []struct {
+		name string
+		cfg  concurrency.Config
+	}{
+		{"gate", concurrency.Config{Limit: 64}},
+		{"gate-adaptive", concurrency.Config{InitialLimit: 64}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			g := concurrency.New(bc.cfg)
+			b.ReportAllocs()
+			for b.Loop() {
+				release, err := g.Acquire(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				release(transport.OK)
 			}
-			release(transport.OK)
-		}
-	})
-	b.Run("gate-adaptive", func(b *testing.B) {
-		g := concurrency.New(concurrency.Config{InitialLimit: 64})
-		b.ReportAllocs()
-		for b.Loop() {
-			release, err := g.Acquire(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			release(transport.OK)
-		}
-	})
+		})
+	}
 	b.Run("semaphore", func(b *testing.B) {
 		s := semaphore.NewWeighted(64)
 		b.ReportAllocs()
