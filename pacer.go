@@ -6,8 +6,9 @@ import (
 
 	"github.com/pacerhttp/pacer/breaker"
 	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/keepalive"
-	"github.com/pacerhttp/pacer/otel"
+	"github.com/pacerhttp/pacer/otelpacer"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -55,7 +56,7 @@ type Config struct {
 	// value uses the global providers: nothing is recorded until an SDK is
 	// installed there. The stack's gate is added to Telemetry.Gates, so its
 	// limit, in flight and queue depth are reported as gauges.
-	Telemetry otel.Config
+	Telemetry otelpacer.Config
 
 	// Without is the set of layers to leave out; the zero value leaves out
 	// none. For example, Without: LayerBreaker | LayerTelemetry.
@@ -84,7 +85,7 @@ type Stack struct {
 	Breaker   *breaker.Breaker
 	Gate      *concurrency.Gate
 	KeepAlive *keepalive.Filter
-	Telemetry *otel.Telemetry
+	Telemetry *otelpacer.Telemetry
 
 	rt http.RoundTripper
 }
@@ -126,9 +127,9 @@ func NewStack(cfg Config) *Stack {
 	if !skip.Has(LayerTelemetry) {
 		tc := cfg.Telemetry
 		if s.Gate != nil {
-			tc.Gates = append(append([]otel.GateStats(nil), tc.Gates...), s.Gate)
+			tc.Gates = append(append([]otelpacer.GateStats(nil), tc.Gates...), s.Gate)
 		}
-		s.Telemetry = otel.New(tc)
+		s.Telemetry = otelpacer.New(tc)
 	}
 	var mw [6]transport.Middleware
 	if s.Telemetry != nil {
@@ -156,7 +157,7 @@ func (s *Stack) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections closes the idle connections of the base transport.
-func (s *Stack) CloseIdleConnections() { transport.CloseIdleConnections(s.rt) }
+func (s *Stack) CloseIdleConnections() { roundtrip.CloseIdleConnections(s.rt) }
 
 // Client returns an *http.Client that sends its requests through s. It has
 // no Timeout: a streamed answer can rightly last minutes, and a request may

@@ -11,7 +11,7 @@ import (
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/llmtest"
-	"github.com/pacerhttp/pacer/otel"
+	"github.com/pacerhttp/pacer/otelpacer"
 )
 
 // TestScheduleWaitReachesGate checks the stack end to end: when the API
@@ -40,7 +40,7 @@ func TestScheduleWaitReachesGate(t *testing.T) {
 			if tt.telemetry {
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 				defer tp.Shutdown(context.Background())
-				pc.Telemetry = otel.Config{TracerProvider: tp}
+				pc.Telemetry = otelpacer.Config{TracerProvider: tp}
 			}
 			st := pacer.NewStack(pc)
 			defer st.Close()

@@ -18,6 +18,8 @@ import (
 
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
@@ -130,7 +132,7 @@ type semaphoreTransport struct {
 
 func (t *semaphoreTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.sem.Acquire(req.Context(), 1); err != nil {
-		transport.CloseRequestBody(req)
+		httpbody.CloseRequest(req)
 		return nil, err
 	}
 	defer t.sem.Release(1)
@@ -261,7 +263,7 @@ func (t *bodyTracker) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections forwards to the pool, as go-retryablehttp expects.
-func (t *bodyTracker) CloseIdleConnections() { transport.CloseIdleConnections(t.base) }
+func (t *bodyTracker) CloseIdleConnections() { roundtrip.CloseIdleConnections(t.base) }
 
 func (t *bodyTracker) closeAll() {
 	t.mu.Lock()

@@ -20,7 +20,7 @@ import (
 	"github.com/pacerhttp/pacer/breaker"
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/keepalive"
-	"github.com/pacerhttp/pacer/otel"
+	"github.com/pacerhttp/pacer/otelpacer"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -50,11 +50,11 @@ var overheadContenders = []struct {
 	}},
 	{"keepalive", func(base http.RoundTripper) http.RoundTripper { return keepalive.New(keepalive.Config{}).Wrap(base) }},
 	{"otel", func(base http.RoundTripper) http.RoundTripper {
-		t := otel.New(otel.Config{})
+		t := otelpacer.New(otelpacer.Config{})
 		return transport.Chain(base, t.Wrap, t.WrapAttempt)
 	}},
 	{"otel-recording", func(base http.RoundTripper) http.RoundTripper {
-		t := otel.New(otel.Config{
+		t := otelpacer.New(otelpacer.Config{
 			TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample())),
 			MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
 		})

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -36,7 +37,7 @@ func New(cfg Config) *Breaker {
 // its key and then to base (nil means [http.DefaultTransport]). It is a
 // [transport.Middleware].
 func (b *Breaker) Wrap(base http.RoundTripper) http.RoundTripper {
-	return &roundTripper{b: b, base: transport.Base(base)}
+	return &roundTripper{b: b, base: roundtrip.Base(base)}
 }
 
 // State returns the most severe state among the Breaker's circuits: [Open]

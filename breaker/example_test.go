@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer/breaker"
+	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -41,7 +42,7 @@ func Example() {
 			fmt.Println("fails fast:", errors.Is(err, breaker.ErrOpen))
 			continue
 		}
-		transport.DiscardResponse(resp)
+		httpbody.DiscardResponse(resp)
 		fmt.Println("status:", resp.StatusCode)
 	}
 	fmt.Println("state:", b.State(), "server saw:", served)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -100,7 +101,7 @@ func TestOpenShedsBackgroundAndFallsBackInteractive(t *testing.T) {
 func TestRefusedNilAndNoBody(t *testing.T) {
 	b, _ := newTestBreaker(testConfig())
 	rt := b.Wrap(transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		transport.CloseRequestBody(req)
+		httpbody.CloseRequest(req)
 		return &http.Response{StatusCode: 503, Body: io.NopCloser(strings.NewReader("busy")), Request: req}, nil
 	}))
 	for range 4 {
@@ -109,7 +110,7 @@ func TestRefusedNilAndNoBody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		transport.DiscardResponse(resp)
+		httpbody.DiscardResponse(resp)
 	}
 	for _, body := range []io.ReadCloser{nil, http.NoBody} {
 		req, _ := http.NewRequest(http.MethodGet, "http://api.example/", nil)

@@ -9,7 +9,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/pacerhttp/pacer/transport"
+	"github.com/pacerhttp/pacer/internal/replay"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 )
 
 // ErrBodyTooLarge is returned by a [Retarget] transport that must rewrite
@@ -32,8 +33,7 @@ type Target struct {
 	// means "/v1"; a path that does not start with it is kept whole, so the
 	// default fits both "https://api.deepseek.com" and ".../v1" primaries.
 	StripPrefix string
-	// MaxBody bounds the bytes read to rewrite Model. Zero means
-	// [transport.DefaultReplayBuffer] (4 MiB).
+	// MaxBody bounds the bytes read to rewrite Model. Zero means 4 MiB.
 	MaxBody int64
 }
 
@@ -66,9 +66,9 @@ func Retarget(base http.RoundTripper, t Target) (http.RoundTripper, error) {
 	}
 	t.StripPrefix = strings.TrimSuffix(t.StripPrefix, "/")
 	if t.MaxBody <= 0 {
-		t.MaxBody = transport.DefaultReplayBuffer
+		t.MaxBody = replay.DefaultBuffer
 	}
-	return &retargeter{base: transport.Base(base), target: t, url: u}, nil
+	return &retargeter{base: roundtrip.Base(base), target: t, url: u}, nil
 }
 
 type retargeter struct {
@@ -138,4 +138,4 @@ func (r *retargeter) rewriteBody(out *http.Request, body io.ReadCloser) error {
 }
 
 // CloseIdleConnections forwards to the base transport.
-func (r *retargeter) CloseIdleConnections() { transport.CloseIdleConnections(r.base) }
+func (r *retargeter) CloseIdleConnections() { roundtrip.CloseIdleConnections(r.base) }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -74,7 +76,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if probe {
 		done = c.probeDone
 	}
-	resp.Body = transport.OnBodyDone(resp.Body, done)
+	resp.Body = httpbody.OnDone(resp.Body, done)
 	return resp, nil
 }
 
@@ -83,7 +85,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 // error is judged as the error.
 func (c *circuit) bodyDone(probe bool, err error) {
 	v := success
-	if transport.BodyFailed(err) {
+	if httpbody.Failed(err) {
 		v = c.b.verdict(transport.Classify(nil, err))
 	}
 	c.settle(probe, v)
@@ -102,14 +104,14 @@ func (t *roundTripper) refuse(req *http.Request, c *circuit, st State, rec *tran
 	if useFallback {
 		return fb.RoundTrip(req)
 	}
-	transport.CloseRequestBody(req)
+	httpbody.CloseRequest(req)
 	return nil, &OpenError{Key: c.key, State: st, Remaining: c.remaining()}
 }
 
 // CloseIdleConnections forwards to the base transport and the fallback.
 func (t *roundTripper) CloseIdleConnections() {
-	transport.CloseIdleConnections(t.base)
+	roundtrip.CloseIdleConnections(t.base)
 	if fb := t.b.cfg.Fallback; fb != nil {
-		transport.CloseIdleConnections(fb)
+		roundtrip.CloseIdleConnections(fb)
 	}
 }

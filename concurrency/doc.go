@@ -67,7 +67,7 @@
 //     decreases in a row, with no success of the epoch between, mean the
 //     server's limit fell far (a step down, a punishment): the limit halves.
 //   - Busy. A success that waited to be scheduled (its body reports a
-//     schedule wait, [transport.ScheduleWaiter]), or a 503, means the
+//     schedule wait, a ScheduleWait() time.Duration method), or a 503, means the
 //     platform is full. It is learned when the response starts, not when
 //     its body ends: a pending probe does not count; every raise made while
 //     that request waited is undone, back to the limit it was admitted

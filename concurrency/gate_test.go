@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer/concurrency"
+	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -514,7 +515,7 @@ func (b scheduledBody) ScheduleWait() time.Duration { return b.waited }
 
 // TestScheduleWaitStopsIncrease: responses that waited to be scheduled
 // never raise an adaptive limit, however saturated the gate; the gate
-// learns the wait from the body, through a wrapper of transport.OnBodyDone.
+// learns the wait from the body, through a wrapper of httpbody.OnDone.
 func TestScheduleWaitStopsIncrease(t *testing.T) {
 	for _, wait := range []bool{false, true} {
 		g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxQueue: 100})
@@ -523,7 +524,7 @@ func TestScheduleWaitStopsIncrease(t *testing.T) {
 			resp := okResponse(r, 200)
 			if wait {
 				// Under a layer that wraps the body, as telemetry does.
-				resp.Body = transport.OnBodyDone(scheduledBody{ReadCloser: resp.Body, waited: time.Millisecond}, func(error) {})
+				resp.Body = httpbody.OnDone(scheduledBody{ReadCloser: resp.Body, waited: time.Millisecond}, func(error) {})
 			}
 			return resp, nil
 		}))

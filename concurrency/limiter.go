@@ -159,7 +159,7 @@ type Feedback struct {
 
 	// ScheduleWait is how long the server held this attempt open before
 	// serving it (keep-alive bytes before the first real byte), as the
-	// response body reports it ([transport.ScheduleWaiter]; the keepalive
+	// response body reports it (a ScheduleWait() time.Duration method; the keepalive
 	// layer under the gate makes bodies that do).
 	// Positive means the server queued the request: the platform is full.
 	ScheduleWait time.Duration

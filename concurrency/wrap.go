@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -24,12 +26,12 @@ var errNoResponse = errors.New("concurrency: transport returned neither a respon
 // in base, a cancelled context, a body closed unread.
 //
 // The gate learns that the server is queueing from the schedule wait the
-// response body reports ([transport.ScheduleWaiter]: the keepalive layer
+// response body reports (a ScheduleWait() time.Duration method: the keepalive layer
 // under the gate reports it). It writes the time spent queued and the key
 // into the request's [transport.Record] when the request carries one. It
 // does not modify the caller's request.
 func (g *Gate) Wrap(base http.RoundTripper) http.RoundTripper {
-	return &gateTransport{g: g, base: transport.Base(base)}
+	return &gateTransport{g: g, base: roundtrip.Base(base)}
 }
 
 type gateTransport struct {
@@ -38,7 +40,7 @@ type gateTransport struct {
 }
 
 // CloseIdleConnections forwards to the base transport.
-func (t *gateTransport) CloseIdleConnections() { transport.CloseIdleConnections(t.base) }
+func (t *gateTransport) CloseIdleConnections() { roundtrip.CloseIdleConnections(t.base) }
 
 // RoundTrip implements [http.RoundTripper].
 func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
@@ -61,7 +63,7 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 		f.GateKey = key
 	})
 	if err != nil {
-		transport.CloseRequestBody(req)
+		httpbody.CloseRequest(req)
 		return nil, err
 	}
 	at := attempt{pm: pm, admitted: admitted}
@@ -79,7 +81,7 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	at.latency = g.since(admitted)
 
 	if err != nil {
-		transport.DiscardResponse(resp)
+		httpbody.DiscardResponse(resp)
 		at.release(transport.Classify(nil, err))
 		return nil, err
 	}
@@ -88,13 +90,13 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 		return nil, errNoResponse
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
-	at.scheduleWait = transport.ScheduleWaitOf(resp.Body)
+	at.scheduleWait = httpbody.ScheduleWaitOf(resp.Body)
 	if r, ok := pm.(Responder); ok {
 		r.Responded(at.feedback(at.outcome))
 	}
 	// The body wrapper holds a copy of at: the one allocation this
 	// attempt's state costs while its body is read.
-	resp.Body = transport.OnBodyDoneWith(resp.Body, at, attempt.bodyDone)
+	resp.Body = httpbody.OnDoneWith(resp.Body, at, attempt.bodyDone)
 	return resp, nil
 }
 

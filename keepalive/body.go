@@ -91,7 +91,7 @@ func (b *body) Read(p []byte) (int, error) {
 	return b.filtered(p)
 }
 
-// ScheduleWait implements [transport.ScheduleWaiter]: the time from the
+// ScheduleWait implements a ScheduleWait() time.Duration method: the time from the
 // response headers to the first real byte, zero when no keep-alive byte
 // came first.
 func (b *body) ScheduleWait() time.Duration { return b.waited }

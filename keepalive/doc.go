@@ -30,7 +30,7 @@
 // ([ErrWaitTimeout]); the request's context ends it at once. The time spent
 // receiving keep-alives is added to the request's [transport.Record] as
 // ScheduleWait, when it carries one, and reported by the body it returns
-// ([transport.ScheduleWaiter]).
+// (a ScheduleWait() time.Duration method).
 //
 // In the recommended stack the filter sits closest to the base transport,
 // so that each attempt's response is filtered and a closed wait fails only

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -99,11 +100,11 @@ func New(cfg Config) *Filter {
 // headers to the end of the wait (the first real byte, or the failure) is
 // added to [transport.Facts].ScheduleWait in the request's
 // [transport.Record], if it carries one, and the returned body reports it
-// as a [transport.ScheduleWaiter], which is how the concurrency gate above
+// as a a ScheduleWait() time.Duration method, which is how the concurrency gate above
 // learns that the server is queueing. A response that starts with real
 // content records nothing and reports zero.
 func (f *Filter) Wrap(next http.RoundTripper) http.RoundTripper {
-	return &roundTripper{f: f, next: transport.Base(next)}
+	return &roundTripper{f: f, next: roundtrip.Base(next)}
 }
 
 type roundTripper struct {
@@ -124,7 +125,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections forwards to the next transport.
-func (t *roundTripper) CloseIdleConnections() { transport.CloseIdleConnections(t.next) }
+func (t *roundTripper) CloseIdleConnections() { roundtrip.CloseIdleConnections(t.next) }
 
 // wait reads resp's body until its first real byte and returns resp with the
 // filtered body, or closes the body and returns an error.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/keepalive"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -338,7 +340,7 @@ func TestNetHTTPBodyFollowsContext(t *testing.T) {
 				base = http.DefaultTransport.(*http.Transport).Clone()
 			}
 			defer srv.Close()
-			defer transport.CloseIdleConnections(base)
+			defer roundtrip.CloseIdleConnections(base)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			resp, err := base.RoundTrip(mustRequest(t, srv.URL).WithContext(ctx))
@@ -452,7 +454,7 @@ func TestScheduleWaitRecorded(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer resp.Body.Close()
-				if got := transport.ScheduleWaitOf(resp.Body); got != tt.want {
+				if got := httpbody.ScheduleWaitOf(resp.Body); got != tt.want {
 					t.Errorf("the body reports %v, want %v", got, tt.want)
 				}
 				if !recorded {

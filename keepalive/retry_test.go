@@ -1,7 +1,6 @@
 package keepalive_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer/keepalive"
-	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -50,27 +48,5 @@ func TestRetryAfterClosedWhileWaiting(t *testing.T) {
 	f := rec.Facts()
 	if f.Attempts != 2 || f.ScheduleWait <= 0 {
 		t.Fatalf("facts = %+v, want 2 attempts and a schedule wait", f)
-	}
-}
-
-// TestRetryAfterClosedWhileWaitingLLMTest: with the retry layer in front of
-// the filter, a request the server gives up on while it waits succeeds on
-// the next attempt, and the SDK never sees the failed one.
-func TestRetryAfterClosedWhileWaitingLLMTest(t *testing.T) {
-	s := newLLM(t, llmtest.Config{Wait: llmtest.Wait{Max: 20 * time.Millisecond, Interval: time.Millisecond}})
-	base := &http.Transport{}
-	defer base.CloseIdleConnections()
-	s.Script(llmtest.WaitThenClose)
-	rt := transport.Chain(base,
-		retry.New(retry.Config{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}).Wrap,
-		keepalive.New(keepalive.Config{}).Wrap,
-	)
-	content, err := goOpenAIStream(context.Background(), goOpenAIClient(s, rt))
-	if err != nil || content == "" {
-		t.Fatalf("stream = %q, %v", content, err)
-	}
-	st := s.Stats()
-	if st.ClosedWhileWaiting != 1 || st.Requests != 2 {
-		t.Fatalf("server stats = %+v, want two requests, one closed while waiting", st)
 	}
 }

@@ -58,9 +58,10 @@ type Config struct {
 	BudgetWindow     time.Duration
 
 	// MaxReplayBuffer is how many bytes of a request body without GetBody
-	// are buffered so that it can be sent again (see [transport.Replayable]).
-	// A longer body is sent once and never retried. Zero means
-	// [transport.DefaultReplayBuffer]; a negative value buffers nothing.
+	// are buffered so that it can be sent again; bodies with GetBody (what
+	// [http.NewRequest] sets for in-memory bodies, and what SDKs send) need
+	// no buffer. A longer body is sent once and never retried. Zero means
+	// 4 MiB; a negative value buffers nothing.
 	MaxReplayBuffer int64
 
 	// ShouldRetry, when set, replaces [DefaultShouldRetry] as the decision

@@ -46,8 +46,9 @@
 // [http.RoundTripper] says a transport should not interpret responses; this
 // one must, to decide what to retry. It keeps the rest of the contract: the
 // caller's request is never modified (each attempt is a fresh copy, with its
-// body from GetBody, see [transport.Replayable]); a request whose body cannot
-// be replayed is sent once and never retried; every response that is not
+// body from GetBody, or from a copy of at most [Config].MaxReplayBuffer bytes
+// when the request has no GetBody); a request whose body cannot be replayed
+// is sent once and never retried; every response that is not
 // returned is drained (bounded) and closed before the next attempt; it
 // returns a response or an error, never both.
 //

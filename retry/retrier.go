@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/replay"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -67,7 +70,7 @@ func New(cfg Config) *Retrier {
 	}
 	switch {
 	case r.maxBuffer == 0:
-		r.maxBuffer = transport.DefaultReplayBuffer
+		r.maxBuffer = replay.DefaultBuffer
 	case r.maxBuffer < 0:
 		r.maxBuffer = 0
 	}
@@ -95,7 +98,7 @@ func New(cfg Config) *Retrier {
 // decides. A nil next means [http.DefaultTransport]. Wrap is a
 // [transport.Middleware].
 func (r *Retrier) Wrap(next http.RoundTripper) http.RoundTripper {
-	return &roundTripper{r: r, next: transport.Base(next)}
+	return &roundTripper{r: r, next: roundtrip.Base(next)}
 }
 
 type roundTripper struct {
@@ -104,7 +107,7 @@ type roundTripper struct {
 }
 
 // CloseIdleConnections forwards to the wrapped transport.
-func (t *roundTripper) CloseIdleConnections() { transport.CloseIdleConnections(t.next) }
+func (t *roundTripper) CloseIdleConnections() { roundtrip.CloseIdleConnections(t.next) }
 
 // RoundTrip sends req, and sends it again while the attempts fail in a way
 // worth retrying and the policy allows it.
@@ -113,7 +116,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	rec := transport.RecordFrom(ctx)
 	// A body that cannot be replayed is left for Rewind to refuse.
-	prepared, _, err := transport.Replayable(req, r.maxBuffer)
+	prepared, _, err := replay.Prepare(req, r.maxBuffer)
 	if err != nil {
 		// Replayable closed the body.
 		return nil, &Error{Attempts: 0, Err: err}
@@ -126,7 +129,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.next.RoundTrip(attemptReq)
 		switch {
 		case err != nil && resp != nil:
-			transport.DiscardResponse(resp)
+			httpbody.DiscardResponse(resp)
 			resp = nil
 		case err == nil && resp == nil:
 			err = errNilResponse
@@ -149,9 +152,9 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return finish(resp, err, attempt)
 		}
 
-		transport.DiscardResponse(resp)
+		httpbody.DiscardResponse(resp)
 		if err := r.sleep(ctx, ev.Delay); err != nil {
-			transport.CloseRequestBody(next)
+			httpbody.CloseRequest(next)
 			return nil, &Error{Attempts: attempt, Err: err}
 		}
 		rec.Update(func(f *transport.Facts) {
@@ -198,13 +201,13 @@ func (r *Retrier) plan(ctx context.Context, prepared *http.Request, resp *http.R
 		ev.Decision = PastDeadline
 		return nil
 	}
-	next, err := transport.Rewind(prepared)
+	next, err := replay.Rewind(prepared)
 	if err != nil {
 		ev.Decision = NotReplayable
 		return nil
 	}
 	if !r.budget.allowRetry(now) {
-		transport.CloseRequestBody(next)
+		httpbody.CloseRequest(next)
 		ev.Decision = BudgetSpent
 		return nil
 	}

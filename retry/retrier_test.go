@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -116,7 +117,7 @@ type errTransport struct {
 }
 
 func (e *errTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	transport.CloseRequestBody(req)
+	httpbody.CloseRequest(req)
 	err := e.errs[min(e.calls, len(e.errs)-1)]
 	e.calls++
 	return nil, err

@@ -18,29 +18,14 @@ func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) {
 // through mw[0], then mw[1], and so on, and finally base. A nil base means
 // [http.DefaultTransport]; nil middlewares are skipped.
 func Chain(base http.RoundTripper, mw ...Middleware) http.RoundTripper {
-	rt := Base(base)
+	rt := base
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
 	for i := len(mw) - 1; i >= 0; i-- {
 		if mw[i] != nil {
 			rt = mw[i](rt)
 		}
 	}
 	return rt
-}
-
-// Base returns rt, or [http.DefaultTransport] when rt is nil. Layers call it
-// in their Wrap so that a nil base has the conventional meaning.
-func Base(rt http.RoundTripper) http.RoundTripper {
-	if rt == nil {
-		return http.DefaultTransport
-	}
-	return rt
-}
-
-// CloseIdleConnections forwards to rt's CloseIdleConnections method when it
-// has one, as [http.Client.CloseIdleConnections] expects of a decorator.
-func CloseIdleConnections(rt http.RoundTripper) {
-	type closeIdler interface{ CloseIdleConnections() }
-	if c, ok := rt.(closeIdler); ok {
-		c.CloseIdleConnections()
-	}
 }

@@ -39,23 +39,4 @@ func TestChainNilBase(t *testing.T) {
 	if rt := transport.Chain(nil); rt != http.DefaultTransport {
 		t.Fatalf("Chain(nil) = %v, want http.DefaultTransport", rt)
 	}
-	if rt := transport.Base(nil); rt != http.DefaultTransport {
-		t.Fatalf("Base(nil) = %v, want http.DefaultTransport", rt)
-	}
-}
-
-type idleCounter struct {
-	http.RoundTripper
-	n int
-}
-
-func (c *idleCounter) CloseIdleConnections() { c.n++ }
-
-func TestCloseIdleConnectionsForwards(t *testing.T) {
-	c := &idleCounter{}
-	transport.CloseIdleConnections(c)
-	transport.CloseIdleConnections(transport.RoundTripperFunc(nil)) // no method: no panic
-	if c.n != 1 {
-		t.Fatalf("CloseIdleConnections calls = %d, want 1", c.n)
-	}
 }

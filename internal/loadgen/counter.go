@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -47,11 +49,11 @@ type CounterStats struct {
 func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if n := c.attempts.Add(1); c.MaxAttempts > 0 && n > c.MaxAttempts {
 		c.attempts.Add(-1)
-		transport.CloseRequestBody(req)
+		httpbody.CloseRequest(req)
 		return nil, ErrCapReached
 	}
 	c.inFlight.Add(1)
-	resp, err := transport.Base(c.Base).RoundTrip(req)
+	resp, err := roundtrip.Base(c.Base).RoundTrip(req)
 	if err != nil {
 		c.inFlight.Add(-1)
 		c.netErrors.Add(1)
@@ -67,12 +69,12 @@ func (c *Counter) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.otherStatus.Add(1)
 	}
 	c.bodies.Add(1)
-	resp.Body = &countedBody{ReadCloser: transport.OnBodyDone(resp.Body, func(error) { c.inFlight.Add(-1) }), c: c}
+	resp.Body = &countedBody{ReadCloser: httpbody.OnDone(resp.Body, func(error) { c.inFlight.Add(-1) }), c: c}
 	return resp, nil
 }
 
 // CloseIdleConnections forwards to Base.
-func (c *Counter) CloseIdleConnections() { transport.CloseIdleConnections(transport.Base(c.Base)) }
+func (c *Counter) CloseIdleConnections() { roundtrip.CloseIdleConnections(roundtrip.Base(c.Base)) }
 
 // Stats returns the counts so far.
 func (c *Counter) Stats() CounterStats {

@@ -1,0 +1,97 @@
+// Package replay makes a request body sendable more than once, for the
+// layers that retry or redirect a request.
+package replay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// DefaultBuffer is a sensible bound for [Prepare] when a layer has
+// no configuration of its own: 4 MiB holds any chat request short of a
+// conversation with large inline images.
+const DefaultBuffer = 4 << 20
+
+// ErrNotReplayable is returned by [Rewind] for a request whose body cannot be
+// produced a second time.
+var ErrNotReplayable = errors.New("pacer: request body cannot be replayed")
+
+// Replayable prepares req so that its body can be sent more than once, and
+// reports whether it can. It never modifies req; when it needs to change the
+// body it returns a shallow copy.
+//
+//   - A request without a body, or with [http.NoBody], is replayable as is.
+//   - A request with GetBody (as [http.NewRequest] sets for bytes, strings
+//     and bytes.Buffer bodies, which is what SDKs send) is replayable as is.
+//   - Otherwise up to maxBuffer bytes are read. A body that ends within them
+//     is kept in memory: the original body is closed and the copy gets a
+//     GetBody. A longer body is not replayable: the copy's Body yields the
+//     bytes already read and then the rest of the original, so every byte is
+//     still sent exactly once, and no more than maxBuffer+1 bytes are ever held.
+//
+// On a read error the original body is closed and the error returned.
+func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
+		return req, true, nil
+	}
+	if maxBuffer < 0 {
+		maxBuffer = 0
+	}
+	var buf bytes.Buffer
+	if req.ContentLength > 0 && req.ContentLength <= maxBuffer {
+		buf.Grow(int(req.ContentLength))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(req.Body, maxBuffer+1))
+	if err != nil {
+		_ = req.Body.Close()
+		return nil, false, fmt.Errorf("pacer: reading request body for replay: %w", err)
+	}
+	out := new(http.Request)
+	*out = *req
+	if int64(buf.Len()) <= maxBuffer {
+		_ = req.Body.Close()
+		data := buf.Bytes()
+		out.ContentLength = int64(len(data))
+		out.GetBody = func() (io.ReadCloser, error) {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}
+		out.Body, _ = out.GetBody()
+		if len(data) == 0 {
+			out.Body = http.NoBody
+			out.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+		}
+		return out, true, nil
+	}
+	out.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf.Bytes()), req.Body), closer: req.Body}
+	return out, false, nil
+}
+
+type prefixedBody struct {
+	io.Reader
+	closer io.Closer
+}
+
+func (b *prefixedBody) Close() error { return b.closer.Close() }
+
+// Rewind returns a shallow copy of req with a fresh body from req.GetBody,
+// ready to be sent again. A request without a body is returned as a shallow
+// copy. It returns [ErrNotReplayable] when the body cannot be produced again.
+func Rewind(req *http.Request) (*http.Request, error) {
+	out := new(http.Request)
+	*out = *req
+	if req.Body == nil || req.Body == http.NoBody {
+		return out, nil
+	}
+	if req.GetBody == nil {
+		return nil, ErrNotReplayable
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, fmt.Errorf("pacer: GetBody: %w", err)
+	}
+	out.Body = body
+	return out, nil
+}
