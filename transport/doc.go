@@ -1,19 +1,18 @@
 // Package transport provides the small shared vocabulary that pacer's layers
 // are built from: the [Middleware] shape and [Chain], outcome classification
-// ([Classify]), request priority carried in the context, request-body replay
-// ([Replayable]), a response-body hook that fires exactly once ([OnBodyDone]),
-// the per-request [Record] through which layers report facts to observers,
-// the [ScheduleWaiter] through which a response body tells the layers above
-// it how long the server kept it waiting, and [DrainAndClose] for responses
-// a layer throws away.
+// ([Classify], [Outcome]) and the error classes it reads ([ErrRejected],
+// [ErrNoResponse]), request [Priority] carried in the context, the
+// rate-limit headers every response may carry ([RateLimits]), and the
+// per-request [Record] through which layers report [Facts] to observers.
 //
 // It imports only the standard library, and no layer imports another layer:
-// they meet here.
+// they meet here. The plumbing the layers share (body hooks, request-body
+// replay, the contract checks below) is internal to the module.
 //
 // # The decorator contract
 //
 // Every pacer layer is an [http.RoundTripper] decorator that obeys these
-// rules, and the helpers in this package exist to make obeying them easy:
+// rules:
 //
 //   - never modify the caller's *http.Request; clone before changing anything;
 //   - close the request body on every early return; once a request is handed

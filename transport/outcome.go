@@ -24,6 +24,11 @@ const (
 	ServerError
 	// PaymentRequired is a 402: the balance is exhausted. Never retried.
 	PaymentRequired
+	// QuotaExhausted is a 429 whose error body names a quota or billing
+	// code (see [Classify]): the account is out of credit, not going too
+	// fast. Final like [PaymentRequired]: never retried, no sign of the
+	// server's load or health.
+	QuotaExhausted
 	// ClientError is any other 4xx: the caller's bug. Never retried.
 	ClientError
 	// NetworkError is an error other than a timeout or cancellation: the
@@ -46,6 +51,7 @@ var outcomeNames = [...]string{
 	Overloaded:      "overloaded",
 	ServerError:     "server_error",
 	PaymentRequired: "payment_required",
+	QuotaExhausted:  "quota_exhausted",
 	ClientError:     "client_error",
 	NetworkError:    "network_error",
 	Timeout:         "timeout",
@@ -82,6 +88,17 @@ var ErrRejected = errors.New("transport: request rejected before it was sent")
 // [Canceled]; [context.DeadlineExceeded],
 // [os.ErrDeadlineExceeded] and a [net.Error] whose Timeout is true are
 // [Timeout]; anything else is [NetworkError].
+//
+// A response is classified by its status ([ClassifyStatus]), except a 429,
+// whose body Classify reads to tell [QuotaExhausted] from [RateLimited]: it
+// reads at most 1 KiB, for at most one second (a stalled body is closed),
+// and replaces resp.Body with a body that yields every byte of the original,
+// so the caller reads what the server sent. The verdict is kept with that
+// body, and the layers' body wrappers pass it on, so a response classified
+// by several layers is read once. A 429 is [QuotaExhausted] when its body
+// holds one of these codes as a JSON string: "insufficient_quota" (OpenAI),
+// "billing_hard_limit_reached", "billing_not_active",
+// "insufficient_balance", "quota_exceeded".
 func Classify(resp *http.Response, err error) Outcome {
 	if err != nil {
 		return classifyError(err)
@@ -89,10 +106,14 @@ func Classify(resp *http.Response, err error) Outcome {
 	if resp == nil {
 		return NetworkError
 	}
+	if resp.StatusCode == http.StatusTooManyRequests && quotaExhausted(resp) {
+		return QuotaExhausted
+	}
 	return ClassifyStatus(resp.StatusCode)
 }
 
-// ClassifyStatus maps an HTTP status code to its outcome.
+// ClassifyStatus maps an HTTP status code to its outcome. It sees no body,
+// so a 429 is always [RateLimited]; [Classify] tells [QuotaExhausted] apart.
 func ClassifyStatus(code int) Outcome {
 	switch {
 	case code == http.StatusTooManyRequests:

@@ -36,6 +36,9 @@ type Facts struct {
 	Fallback bool
 	// Outcome is how the last completed attempt ended.
 	Outcome Outcome
+	// RateLimits are the windowed limits the last response announced in
+	// its headers ([ParseRateLimits]); zero when it announced none.
+	RateLimits RateLimits
 }
 
 // Record is the per-request record carried in a request's context: layers

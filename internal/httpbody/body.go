@@ -88,6 +88,15 @@ func (b *hookedBody[S]) Close() error {
 // ScheduleWait passes on what the wrapped body reports.
 func (b *hookedBody[S]) ScheduleWait() time.Duration { return ScheduleWaitOf(b.rc) }
 
+// QuotaExhausted passes on the verdict transport.Classify left with the
+// wrapped body, so that a response classified below is not read again.
+func (b *hookedBody[S]) QuotaExhausted() (exhausted, known bool) {
+	if v, ok := b.rc.(interface{ QuotaExhausted() (bool, bool) }); ok {
+		return v.QuotaExhausted()
+	}
+	return false, false
+}
+
 func (b *hookedBody[S]) fire(err error) {
 	if b.fired.CompareAndSwap(false, true) {
 		b.done(b.state, err)

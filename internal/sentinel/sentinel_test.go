@@ -1,0 +1,28 @@
+package sentinel_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/pacerhttp/pacer/internal/sentinel"
+)
+
+func TestClassed(t *testing.T) {
+	class := errors.New("class")
+	other := errors.New("other")
+	err := sentinel.New("queue full", class)
+	if !errors.Is(err, class) || !errors.Is(err, err) {
+		t.Fatal("sentinel does not match itself and its class")
+	}
+	if errors.Is(err, other) || errors.Is(err, sentinel.New("queue full", class)) {
+		t.Fatal("sentinel matches what it is not")
+	}
+	wrapped := fmt.Errorf("gate: %w", err)
+	if !errors.Is(wrapped, class) || !errors.Is(wrapped, err) {
+		t.Fatal("wrapped sentinel lost its class")
+	}
+	if err.Error() != "queue full" {
+		t.Fatalf("Error() = %q", err.Error())
+	}
+}
