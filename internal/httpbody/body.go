@@ -132,18 +132,25 @@ func ScheduleWaitOf(body io.Reader) time.Duration {
 	return 0
 }
 
-// DrainLimit is how many bytes [DrainAndClose] reads from a body it throws
-// away before closing it. Reading a short body to EOF lets the connection go
-// back to the idle pool; a long one is cheaper to close than to read.
-const DrainLimit = 64 << 10
+// DrainLimit and DrainTimeout bound what [DrainAndClose] does with a body
+// it throws away: it reads at most DrainLimit bytes, for at most
+// DrainTimeout, then closes it. Reading a short body to EOF lets the
+// connection go back to the idle pool; a long or stalled one is cheaper to
+// close than to wait for.
+const (
+	DrainLimit   = 64 << 10
+	DrainTimeout = 250 * time.Millisecond
+)
 
-// DrainAndClose reads at most [DrainLimit] bytes of body, discarding them,
-// then closes it. A nil body is ignored.
+// DrainAndClose reads at most [DrainLimit] bytes of body, for at most
+// [DrainTimeout], discarding them, then closes it. A nil body is ignored.
 func DrainAndClose(body io.ReadCloser) {
-	if body == nil {
+	if body == nil || body == http.NoBody {
 		return
 	}
+	timer := time.AfterFunc(DrainTimeout, func() { _ = body.Close() })
 	_, _ = io.CopyN(io.Discard, body, DrainLimit)
+	timer.Stop()
 	_ = body.Close()
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"testing/synctest"
 	"time"
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
@@ -302,4 +303,20 @@ func TestScheduleWaitPassesThroughHooks(t *testing.T) {
 	if got := httpbody.ScheduleWaitOf(io.NopCloser(strings.NewReader(""))); got != 0 {
 		t.Errorf("ScheduleWaitOf a plain body = %v, want 0", got)
 	}
+}
+
+// A discarded body that stalls is closed after DrainTimeout, not waited for.
+func TestDrainAndCloseStalled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		start := time.Now()
+		httpbody.DrainAndClose(pr)
+		if waited := time.Since(start); waited != httpbody.DrainTimeout {
+			t.Fatalf("drain waited %v, want %v", waited, httpbody.DrainTimeout)
+		}
+		if _, err := pw.Write([]byte("x")); err == nil {
+			t.Fatal("stalled body not closed")
+		}
+	})
 }
