@@ -34,6 +34,9 @@ type Facts struct {
 	// Fallback reports whether the last attempt was served by the breaker's
 	// fallback transport.
 	Fallback bool
+	// RetryRefused reports that the retry layer wanted another attempt and
+	// its retry budget refused it.
+	RetryRefused bool
 	// Outcome is how the last completed attempt ended.
 	Outcome Outcome
 	// RateLimits are the windowed limits the last response announced in
