@@ -202,7 +202,10 @@ func retryLoop(max int, next http.RoundTripper) http.RoundTripper {
 			if err != nil {
 				return nil, err
 			}
-			rec.Update(func(f *transport.Facts) { f.Outcome = transport.Classify(resp, nil) })
+			// Classify may read the body's first bytes, which can fire
+			// the hooks that read the record: never call it inside Update.
+			outcome := transport.Classify(resp, nil)
+			rec.Update(func(f *transport.Facts) { f.Outcome = outcome })
 			if resp.StatusCode != http.StatusTooManyRequests || attempt == max {
 				return resp, nil
 			}

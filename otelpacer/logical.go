@@ -8,6 +8,7 @@ import (
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/internal/roundtrip"
+	"github.com/pacerhttp/pacer/internal/usage"
 	"github.com/pacerhttp/pacer/transport"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -63,10 +64,10 @@ type call struct {
 	host      string
 	port      int
 	chat      bool
-	req       chatRequest
+	req       usage.Request
 	status    int
 	scanned   bool
-	body      scanBody
+	body      usage.Body
 
 	// Written by the attempt layer.
 	attemptsSeen atomic.Int32
@@ -100,16 +101,16 @@ func (l *logicalTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		attrs := requestAttrs(req)
 		if c.chat {
 			name := "chat"
-			if c.req.model != "" {
-				name = "chat " + c.req.model
+			if c.req.Model != "" {
+				name = "chat " + c.req.Model
 			}
 			span.SetName(name)
 			attrs = append(attrs, attrOperation.String("chat"), attrProvider.String(c.provider))
-			if c.req.model != "" {
-				attrs = append(attrs, attrRequestModel.String(c.req.model))
+			if c.req.Model != "" {
+				attrs = append(attrs, attrRequestModel.String(c.req.Model))
 			}
-			if c.req.hasStream {
-				attrs = append(attrs, attrRequestStream.Bool(c.req.stream))
+			if c.req.HasStream {
+				attrs = append(attrs, attrRequestStream.Bool(c.req.Stream))
 			}
 		}
 		span.SetAttributes(attrs...)
@@ -123,7 +124,7 @@ func (l *logicalTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	c.status = resp.StatusCode
 	if c.chat && resp.StatusCode >= 200 && resp.StatusCode < 300 && resp.Body != nil && resp.Body != http.NoBody {
 		c.scanned = true
-		c.body.init(resp)
+		c.body.Init(resp.Body, usage.IsEventStream(resp.Header))
 		resp.Body = httpbody.OnDone(&c.body, c.bodyDone)
 	} else {
 		resp.Body = httpbody.OnDone(resp.Body, c.bodyDone)
@@ -150,9 +151,9 @@ func (c *call) end(err error) {
 		outcome = transport.Classify(nil, err)
 	}
 	errType := errorType(c.status, outcome.String(), err != nil)
-	var res chatResponse
+	var res usage.Usage
 	if c.scanned {
-		res = c.body.result()
+		res = c.body.Usage()
 	}
 	attempts := facts.Attempts
 	if attempts < 1 {
@@ -169,14 +170,14 @@ func (c *call) end(err error) {
 			attrs = append(attrs, attrErrorType.String(errType))
 			span.SetStatus(codes.Error, errType)
 		}
-		if res.model != "" {
-			attrs = append(attrs, attrResponseModel.String(res.model))
+		if res.Model != "" {
+			attrs = append(attrs, attrResponseModel.String(res.Model))
 		}
-		if res.hasInput {
-			attrs = append(attrs, attrInputTokens.Int64(res.input))
+		if res.HasInput {
+			attrs = append(attrs, attrInputTokens.Int64(res.Input))
 		}
-		if res.hasOutput {
-			attrs = append(attrs, attrOutputTokens.Int64(res.output))
+		if res.HasOutput {
+			attrs = append(attrs, attrOutputTokens.Int64(res.Output))
 		}
 		attrs = appendFacts(attrs, facts, attempts)
 		attrs = append(attrs, attrOutcome.String(outcome.String()))
@@ -202,23 +203,23 @@ func (c *call) end(err error) {
 			attrServerAddress.String(c.host),
 			attrServerPort.Int(c.port),
 		}
-		if c.req.model != "" {
-			base = append(base, attrRequestModel.String(c.req.model))
+		if c.req.Model != "" {
+			base = append(base, attrRequestModel.String(c.req.Model))
 		}
-		if res.model != "" {
-			base = append(base, attrResponseModel.String(res.model))
+		if res.Model != "" {
+			base = append(base, attrResponseModel.String(res.Model))
 		}
 		opAttrs := base
 		if errType != "" {
 			opAttrs = append(opAttrs[:len(opAttrs):len(opAttrs)], attrErrorType.String(errType))
 		}
 		t.opDuration.Record(ctx, dur, metric.WithAttributeSet(attribute.NewSet(opAttrs...)))
-		if res.hasInput {
-			t.tokenUsage.Record(ctx, res.input, metric.WithAttributeSet(attribute.NewSet(
+		if res.HasInput {
+			t.tokenUsage.Record(ctx, res.Input, metric.WithAttributeSet(attribute.NewSet(
 				append(base[:len(base):len(base)], attrTokenType.String("input"))...)))
 		}
-		if res.hasOutput {
-			t.tokenUsage.Record(ctx, res.output, metric.WithAttributeSet(attribute.NewSet(
+		if res.HasOutput {
+			t.tokenUsage.Record(ctx, res.Output, metric.WithAttributeSet(attribute.NewSet(
 				append(base[:len(base):len(base)], attrTokenType.String("output"))...)))
 		}
 	}

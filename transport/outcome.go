@@ -95,7 +95,10 @@ var ErrRejected = errors.New("transport: request rejected before it was sent")
 // and replaces resp.Body with a body that yields every byte of the original,
 // so the caller reads what the server sent. The verdict is kept with that
 // body, and the layers' body wrappers pass it on, so a response classified
-// by several layers is read once. A 429 is [QuotaExhausted] when its body
+// by several layers is read once. Because the read can reach the body's end
+// and fire the end-of-body hooks of the layers below, never call Classify
+// on a response while holding a lock those hooks take, such as inside
+// [Record.Update]. A 429 is [QuotaExhausted] when its body
 // holds one of these codes as a JSON string: "insufficient_quota" (OpenAI),
 // "billing_hard_limit_reached", "billing_not_active",
 // "insufficient_balance", "quota_exceeded".

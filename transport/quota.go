@@ -51,8 +51,9 @@ func quotaExhausted(resp *http.Response) bool {
 	switch err {
 	case nil:
 	case io.EOF, io.ErrUnexpectedEOF:
-		p.rest = nil // the body ended within the prefix
-		_ = body.Close()
+		// The body ended within the prefix. It stays open for the caller
+		// to close, so nothing downstream sees it closed early.
+		p.err = io.EOF
 	default:
 		p.err = err
 	}
@@ -69,8 +70,8 @@ func quotaExhausted(resp *http.Response) bool {
 // peekedBody yields the prefix Classify read, then the rest of the body.
 type peekedBody struct {
 	prefix    []byte
-	rest      io.ReadCloser // nil once the original ended within prefix
-	err       error         // the error that ended the peek, returned after prefix
+	rest      io.ReadCloser // the original body, closed by Close
+	err       error         // what ended the peek early, returned after prefix
 	exhausted bool
 }
 
@@ -83,18 +84,12 @@ func (b *peekedBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if b.rest == nil {
-		return 0, io.EOF
-	}
 	return b.rest.Read(p)
 }
 
 func (b *peekedBody) Close() error {
 	b.prefix = nil
-	if b.rest != nil {
-		return b.rest.Close()
-	}
-	return nil
+	return b.rest.Close()
 }
 
 // QuotaExhausted reports the verdict Classify reached.

@@ -1,37 +1,44 @@
-package otelpacer
+package usage
 
 import "bytes"
 
-// jsonScan extracts, from a JSON document fed to it in pieces, the few
-// fields the GenAI conventions need: the top-level "model" string and
-// "stream" boolean, and the integers "prompt_tokens" and "completion_tokens"
-// of the top-level "usage" object. It holds no part of the document beyond a
-// short value being read (a model name, a number), so its memory is constant
-// however long the document is, and it never looks at a byte twice.
+// jsonScan extracts, from a JSON document fed to it in pieces, the fields
+// [Usage] and [Request] need. It holds no part of the document beyond a
+// short value being read (a key, a model name, a number), so its memory is
+// constant however long the document is, and it never looks at a byte twice.
 //
-// Only the first two levels of the document are parsed; anything deeper is
-// skipped by counting brackets outside strings. A syntax error stops the scan
-// until reset. Results survive reset, so a stream of documents (SSE events)
-// leaves the last value seen of each field.
+// Only the first two levels of the document are parsed, three inside a
+// top-level "message" or "response" object (where Anthropic's message_start
+// and the Responses API's events put the model and usage); anything deeper
+// is skipped by counting brackets outside strings. A syntax error stops the
+// scan until reset. Results survive reset, so a stream of documents (SSE
+// events) leaves the last value seen of each field.
 type jsonScan struct {
-	st     uint8
-	depth  int
-	kinds  uint8 // bit d-1 set when the container at depth d (1 or 2) is an object
-	field  uint8
-	usage  bool // the depth-2 container is the top-level "usage" object
-	esc    bool
-	bufLen int
-	over   bool
-	buf    [96]byte
+	st         uint8
+	depth      int
+	kinds      uint8 // bit d-1 set when the container at depth d (1 to 3) is an object
+	field      uint8
+	wrapped    bool // the depth-2 container is a top-level "message" or "response" object
+	usageDepth int  // depth of the keys of the usage object being read, 0 outside one
+	esc        bool
+	bufLen     int
+	over       bool
+	buf        [96]byte
 
-	model         string
-	stream        bool
-	prompt        int64
-	completion    int64
-	hasModel      bool
-	hasStream     bool
-	hasPrompt     bool
-	hasCompletion bool
+	model        string
+	stream       bool
+	input        int64
+	output       int64
+	total        int64
+	maxTokens    int64
+	maxCompl     int64
+	hasModel     bool
+	hasStream    bool
+	hasInput     bool
+	hasOutput    bool
+	hasTotal     bool
+	hasMaxTokens bool
+	hasMaxCompl  bool
 }
 
 // Parser states.
@@ -43,8 +50,8 @@ const (
 	jsString                // inside a string value
 	jsScalar                // inside a number or literal
 	jsAfter                 // after a value, expecting ',' or a closing bracket
-	jsSkip                  // inside a container deeper than two levels
-	jsSkipStr               // inside a string deeper than two levels
+	jsSkip                  // inside a container deeper than parsed
+	jsSkipStr               // inside a string of such a container
 	jsDone                  // the document ended
 	jsBad                   // a syntax error was met
 )
@@ -55,19 +62,32 @@ const (
 	fModel
 	fStream
 	fUsage
-	fPrompt
-	fCompletion
+	fWrap
+	fMaxTokens
+	fMaxCompl
+	fInput
+	fOutput
+	fTotal
 )
 
 // reset prepares the scanner for a new document, keeping the results.
 func (s *jsonScan) reset() {
-	s.st, s.depth, s.kinds, s.field, s.usage, s.esc, s.bufLen, s.over = jsValue, 0, 0, fNone, false, false, 0, false
+	s.st, s.depth, s.kinds, s.field, s.wrapped, s.usageDepth = jsValue, 0, 0, fNone, false, 0
+	s.esc, s.bufLen, s.over = false, 0, false
 }
 
 // finished reports whether feeding more bytes can change nothing.
 func (s *jsonScan) finished() bool { return s.st == jsDone || s.st == jsBad }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// maxDepth is the deepest container parsed.
+func (s *jsonScan) maxDepth() int {
+	if s.wrapped {
+		return 3
+	}
+	return 2
+}
 
 // inObject reports whether the container at the current depth is an object.
 func (s *jsonScan) inObject() bool { return s.depth > 0 && s.kinds&(1<<(s.depth-1)) != 0 }
@@ -193,7 +213,7 @@ func (s *jsonScan) feed(p []byte) {
 				s.depth++
 			default:
 				s.depth--
-				if s.depth == 2 {
+				if s.depth == s.maxDepth() {
 					s.st, s.field = jsAfter, fNone
 				}
 			}
@@ -218,13 +238,18 @@ func (s *jsonScan) feed(p []byte) {
 }
 
 func (s *jsonScan) open(object bool) {
+	field := s.field
+	s.field = fNone
 	s.depth++
-	if s.depth > 2 {
+	if s.depth == 2 {
+		s.wrapped = object && field == fWrap
+	}
+	if s.depth > s.maxDepth() {
 		s.st = jsSkip
 		return
 	}
-	if s.depth == 2 {
-		s.usage = s.field == fUsage
+	if object && field == fUsage {
+		s.usageDepth = s.depth
 	}
 	bit := uint8(1) << (s.depth - 1)
 	if object {
@@ -234,14 +259,16 @@ func (s *jsonScan) open(object bool) {
 		s.kinds &^= bit
 		s.st = jsValue
 	}
-	s.field = fNone
 }
 
 func (s *jsonScan) close() {
 	s.depth--
 	s.field = fNone
-	if s.depth == 1 {
-		s.usage = false
+	if s.depth < s.usageDepth {
+		s.usageDepth = 0
+	}
+	if s.depth < 2 {
+		s.wrapped = false
 	}
 	if s.depth == 0 {
 		s.st = jsDone
@@ -258,6 +285,15 @@ func (s *jsonScan) endKey() {
 	}
 	k := s.buf[:s.bufLen]
 	switch {
+	case s.depth == s.usageDepth:
+		switch string(k) {
+		case "prompt_tokens", "input_tokens":
+			s.field = fInput
+		case "completion_tokens", "output_tokens":
+			s.field = fOutput
+		case "total_tokens":
+			s.field = fTotal
+		}
 	case s.depth == 1:
 		switch string(k) {
 		case "model":
@@ -266,13 +302,19 @@ func (s *jsonScan) endKey() {
 			s.field = fStream
 		case "usage":
 			s.field = fUsage
+		case "message", "response":
+			s.field = fWrap
+		case "max_tokens":
+			s.field = fMaxTokens
+		case "max_completion_tokens":
+			s.field = fMaxCompl
 		}
-	case s.depth == 2 && s.usage:
+	case s.depth == 2 && s.wrapped:
 		switch string(k) {
-		case "prompt_tokens":
-			s.field = fPrompt
-		case "completion_tokens":
-			s.field = fCompletion
+		case "model":
+			s.field = fModel
+		case "usage":
+			s.field = fUsage
 		}
 	}
 }
@@ -299,13 +341,25 @@ func (s *jsonScan) endScalar() {
 			case "false":
 				s.stream, s.hasStream = false, true
 			}
-		case fPrompt:
+		case fInput:
 			if n, ok := parseCount(v); ok {
-				s.prompt, s.hasPrompt = n, true
+				s.input, s.hasInput = n, true
 			}
-		case fCompletion:
+		case fOutput:
 			if n, ok := parseCount(v); ok {
-				s.completion, s.hasCompletion = n, true
+				s.output, s.hasOutput = n, true
+			}
+		case fTotal:
+			if n, ok := parseCount(v); ok {
+				s.total, s.hasTotal = n, true
+			}
+		case fMaxTokens:
+			if n, ok := parseCount(v); ok {
+				s.maxTokens, s.hasMaxTokens = n, true
+			}
+		case fMaxCompl:
+			if n, ok := parseCount(v); ok {
+				s.maxCompl, s.hasMaxCompl = n, true
 			}
 		}
 	}
@@ -334,4 +388,33 @@ func parseCount(v []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+func (s *jsonScan) usage() Usage {
+	u := Usage{
+		Input: s.input, HasInput: s.hasInput,
+		Output: s.output, HasOutput: s.hasOutput,
+		Total: s.total, HasTotal: s.hasTotal,
+	}
+	if s.hasModel {
+		u.Model = s.model
+	}
+	if !u.HasTotal && u.HasInput && u.HasOutput {
+		u.Total, u.HasTotal = u.Input+u.Output, true
+	}
+	return u
+}
+
+func (s *jsonScan) request() Request {
+	r := Request{Stream: s.stream, HasStream: s.hasStream}
+	if s.hasModel {
+		r.Model = s.model
+	}
+	switch {
+	case s.hasMaxTokens:
+		r.MaxTokens, r.HasMaxTokens = s.maxTokens, true
+	case s.hasMaxCompl:
+		r.MaxTokens, r.HasMaxTokens = s.maxCompl, true
+	}
+	return r
 }

@@ -1,4 +1,4 @@
-package otelpacer
+package otelpacer_test
 
 import (
 	"context"
@@ -9,64 +9,28 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/pacerhttp/pacer/internal/roundtrip"
-	"github.com/pacerhttp/pacer/llmtest"
-	"github.com/pacerhttp/pacer/transport"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/pacerhttp/pacer/llmtest"
+	"github.com/pacerhttp/pacer/otelpacer"
+	"github.com/pacerhttp/pacer/retry"
+	"github.com/pacerhttp/pacer/transport"
 )
 
-const llmSecret = "sk-llmtest-SECRET-42"
-
-// llmClient returns an openai-go client over rt for srv, sending llmSecret
-// as its API key, with the SDK's own retries off.
-func llmClient(srv *llmtest.Server, rt http.RoundTripper) openai.Client {
-	return openai.NewClient(
-		option.WithBaseURL(srv.URL()+"/"),
-		option.WithAPIKey(llmSecret),
-		option.WithMaxRetries(0),
-		option.WithHTTPClient(&http.Client{Transport: rt}),
-	)
-}
-
-func chatParams() openai.ChatCompletionNewParams {
-	return openai.ChatCompletionNewParams{
-		Model:    "deepseek-chat",
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello there world")},
-	}
-}
-
-func splitSpans(t *testing.T, spans []sdktrace.ReadOnlySpan) (logical sdktrace.ReadOnlySpan, attempts []sdktrace.ReadOnlySpan) {
-	t.Helper()
-	for _, sp := range spans {
-		if strings.HasPrefix(sp.Name(), "chat") {
-			if logical != nil {
-				t.Fatalf("two logical spans")
-			}
-			logical = sp
-		} else {
-			attempts = append(attempts, sp)
-		}
-	}
-	if logical == nil {
-		t.Fatal("no logical span")
-	}
-	return logical, attempts
-}
-
 // With llmtest and a real SDK: a request rate-limited twice and retried
-// gives one logical span and three attempt spans with resend counts absent,
+// by the retry layer gives one logical span and three attempt spans with resend counts absent,
 // 1 and 2, and the JSON usage on the logical span.
 func TestLLMTestRetriedTwiceJSONUsage(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{})
 	defer srv.Close()
-	s := newSDK(t)
-	tel := s.telemetry(Config{})
-	rt := transport.Chain(&http.Transport{}, tel.Wrap,
-		func(next http.RoundTripper) http.RoundTripper { return retryLoop(3, next) },
+	s := newMemSDK(t)
+	tel := s.telemetry(otelpacer.Config{})
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	rt := transport.Chain(base, tel.Wrap,
+		retry.New(retry.Config{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}).Wrap,
 		tel.WrapAttempt)
-	defer roundtrip.CloseIdleConnections(rt)
 	srv.Script(llmtest.RateLimit, llmtest.RateLimit)
 
 	client := llmClient(srv, rt)
@@ -113,10 +77,11 @@ func TestLLMTestRetriedTwiceJSONUsage(t *testing.T) {
 func TestLLMTestStreamUsage(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{StreamChunks: 6})
 	defer srv.Close()
-	s := newSDK(t)
-	tel := s.telemetry(Config{})
-	rt := transport.Chain(&http.Transport{}, tel.Wrap, tel.WrapAttempt)
-	defer roundtrip.CloseIdleConnections(rt)
+	s := newMemSDK(t)
+	tel := s.telemetry(otelpacer.Config{})
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	rt := transport.Chain(base, tel.Wrap, tel.WrapAttempt)
 
 	client := llmClient(srv, rt)
 	p := chatParams()
@@ -154,7 +119,7 @@ func TestLLMTestStreamUsage(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", k, v.AsInterface(), ok, w)
 		}
 	}
-	if _, sum := histBy(t, findMetric(t, s.metrics(t), "gen_ai.client.token.usage"), "gen_ai.token.type"); sum["input"] != float64(usage.PromptTokens) || sum["output"] != float64(usage.CompletionTokens) {
+	if sum := histSums(t, findMetric(t, s.metrics(t), "gen_ai.client.token.usage"), "gen_ai.token.type"); sum["input"] != float64(usage.PromptTokens) || sum["output"] != float64(usage.CompletionTokens) {
 		t.Errorf("token usage %v", sum)
 	}
 	assertNoSecret(t, s, llmSecret)
@@ -164,10 +129,11 @@ func TestLLMTestStreamUsage(t *testing.T) {
 func TestLLMTestStreamClosedEarly(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{StreamChunks: 50})
 	defer srv.Close()
-	s := newSDK(t)
-	tel := s.telemetry(Config{})
-	rt := transport.Chain(&http.Transport{}, tel.Wrap, tel.WrapAttempt)
-	defer roundtrip.CloseIdleConnections(rt)
+	s := newMemSDK(t)
+	tel := s.telemetry(otelpacer.Config{})
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	rt := transport.Chain(base, tel.Wrap, tel.WrapAttempt)
 	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/chat/completions",
 		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
 	resp, err := rt.RoundTrip(req)
@@ -191,10 +157,11 @@ func TestLLMTestStreamClosedEarly(t *testing.T) {
 func TestLLMTestUsageAfterKeepAlives(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{Wait: llmtest.Wait{Duration: 30 * time.Millisecond, Interval: 2 * time.Millisecond}})
 	defer srv.Close()
-	s := newSDK(t)
-	tel := s.telemetry(Config{})
-	rt := transport.Chain(&http.Transport{}, tel.Wrap, tel.WrapAttempt)
-	defer roundtrip.CloseIdleConnections(rt)
+	s := newMemSDK(t)
+	tel := s.telemetry(otelpacer.Config{})
+	base := &http.Transport{}
+	defer base.CloseIdleConnections()
+	rt := transport.Chain(base, tel.Wrap, tel.WrapAttempt)
 	client := llmClient(srv, rt)
 
 	srv.Script(llmtest.WaitThenAnswer)

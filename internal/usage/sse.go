@@ -1,4 +1,4 @@
-package otelpacer
+package usage
 
 import "bytes"
 
@@ -6,9 +6,8 @@ import "bytes"
 // [jsonScan], one JSON document per event, following the SSE line rules:
 // lines end with CRLF, LF or CR; a blank line ends an event; "data:" lines
 // carry the data (one leading space dropped, lines joined by LF); comment
-// lines (": keep-alive") and other fields are ignored. The final usage chunk
-// of an OpenAI-compatible stream is one such event, so the scanner's results
-// end up holding its usage. Memory is constant.
+// lines (": keep-alive") and other fields ("event:", "id:") are ignored.
+// Memory is constant.
 type sseScan struct {
 	js      jsonScan
 	pos     int   // bytes seen on the current line, up to len("data:")+1
@@ -24,6 +23,8 @@ const (
 )
 
 const dataPrefix = "data:"
+
+var newline = []byte{'\n'}
 
 func (s *sseScan) feed(p []byte) {
 	for i := 0; i < len(p); i++ {
@@ -44,7 +45,7 @@ func (s *sseScan) feed(p []byte) {
 				if s.pos == len(dataPrefix) {
 					s.mode = sseData
 					if s.hasData {
-						s.js.feed([]byte{'\n'})
+						s.js.feed(newline)
 					}
 					s.hasData = true
 					if i+1 < len(p) && p[i+1] == ' ' {

@@ -1,0 +1,576 @@
+package reqscan
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"unicode/utf8"
+)
+
+// Limit is the most bytes [Scan] reads from a body. A field whose value
+// ends past it is not reported. OpenAI-compatible SDKs put "model" at the
+// start of the object or after the messages; a conversation longer than
+// Limit that names its model after the messages is scanned without it.
+const Limit = 64 << 10
+
+// maxDepth is encoding/json's nesting bound, so that Scan and
+// encoding/json agree on which bodies are JSON.
+const maxDepth = 10000
+
+// Fields are the top-level fields of a JSON object body. A field that is
+// absent, has another JSON type (null included), or does not fit in an
+// int64 is the zero value: "model": 5 gives an empty Model. When a key
+// occurs more than once the last occurrence wins, as in encoding/json.
+type Fields struct {
+	Model  string // "model"
+	User   string // "user" (OpenAI's end-user identifier)
+	UserID string // "user_id" (DeepSeek's per-user isolation identifier)
+
+	MaxTokens           int64 // "max_tokens"
+	MaxCompletionTokens int64 // "max_completion_tokens"
+
+	// Length is the body's length in bytes: the request's ContentLength
+	// when it states one, else the bytes read. When Truncated is set and
+	// ContentLength was unknown, Length is a lower bound (Limit).
+	Length int64
+
+	// Truncated reports that the body is longer than Limit (or may be):
+	// only its prefix was scanned, and only as far as a valid start of a
+	// JSON object.
+	Truncated bool
+}
+
+// Scan reads req's body through req.GetBody and reports its top-level
+// fields. It reports false, with zero Fields, when the request has no body
+// or no GetBody, when GetBody or the read fails, or when the body is not a
+// JSON object: for a body that fits in [Limit], the whole body must be
+// valid JSON, exactly as encoding/json accepts it; for a longer one, the
+// prefix must be a valid start of a JSON object.
+//
+// Scan never reads req.Body, never modifies req, and closes what GetBody
+// returned. It allocates nothing but what GetBody allocates and the strings
+// it returns (an escaped string costs a decode). Safe for concurrent use.
+func Scan(req *http.Request) (Fields, bool) {
+	if req == nil || req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
+		return Fields{}, false
+	}
+	body, err := req.GetBody()
+	if err != nil || body == nil {
+		return Fields{}, false
+	}
+	defer body.Close()
+
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+
+	n, complete, ok := read(body, buf, req.ContentLength)
+	if !ok {
+		return Fields{}, false
+	}
+	f, ok := scan(buf[:n], complete)
+	if !ok {
+		return Fields{}, false
+	}
+	f.Length = int64(n)
+	if req.ContentLength > 0 {
+		f.Length = req.ContentLength
+	}
+	f.Truncated = !complete
+	return f, true
+}
+
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, Limit)
+	return &b
+}}
+
+// read fills buf from r, up to len(buf) bytes, stopping early when the
+// first non-space byte shows the body is no JSON object. complete reports
+// that the body ended within buf.
+func read(r io.Reader, buf []byte, contentLength int64) (n int, complete, ok bool) {
+	checked := false
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if !checked {
+			if i := skipSpace(buf[:n], 0); i < n {
+				if buf[i] != '{' {
+					return 0, false, false
+				}
+				checked = true
+			}
+		}
+		if err == io.EOF {
+			return n, true, true
+		}
+		if err != nil {
+			return 0, false, false
+		}
+	}
+	// A full buffer: the body ended exactly here only if its stated length
+	// says so; otherwise reading on to find out would pass the limit.
+	return n, contentLength == int64(n), true
+}
+
+// errEOF marks a value cut by the end of the data, as opposed to bad syntax.
+var (
+	errEOF    = errors.New("reqscan: end of data")
+	errSyntax = errors.New("reqscan: not JSON")
+)
+
+// scan parses data as a JSON object. When complete is false, data is a
+// prefix: running out of it ends the scan with what was found so far.
+func scan(data []byte, complete bool) (Fields, bool) {
+	var f Fields
+	p := parser{data: data}
+	err := p.object(&f)
+	if err == nil {
+		if i := skipSpace(data, p.i); i < len(data) {
+			err = errSyntax
+		}
+	}
+	switch {
+	case err == nil:
+		return f, true
+	case err == errEOF && !complete:
+		return f, true
+	default:
+		return Fields{}, false
+	}
+}
+
+type parser struct {
+	data  []byte
+	i     int
+	stack [maxDepth/64 + 1]uint64 // bit set: the open container is an array
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func (p *parser) peek() (byte, error) {
+	p.i = skipSpace(p.data, p.i)
+	if p.i >= len(p.data) {
+		return 0, errEOF
+	}
+	return p.data[p.i], nil
+}
+
+func (p *parser) expect(c byte) error {
+	b, err := p.peek()
+	if err != nil {
+		return err
+	}
+	if b != c {
+		return errSyntax
+	}
+	p.i++
+	return nil
+}
+
+// field names the fields Fields records.
+type field int
+
+const (
+	other field = iota
+	model
+	user
+	userID
+	maxTokens
+	maxCompletionTokens
+)
+
+func fieldOf(name string) field {
+	switch name {
+	case "model":
+		return model
+	case "user":
+		return user
+	case "user_id":
+		return userID
+	case "max_tokens":
+		return maxTokens
+	case "max_completion_tokens":
+		return maxCompletionTokens
+	}
+	return other
+}
+
+// object parses the top-level object into f.
+func (p *parser) object(f *Fields) error {
+	if err := p.expect('{'); err != nil {
+		return err
+	}
+	c, err := p.peek()
+	if err != nil {
+		return err
+	}
+	if c == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		if c, err = p.peek(); err != nil {
+			return err
+		}
+		if c != '"' {
+			return errSyntax
+		}
+		start := p.i
+		escaped, err := p.str()
+		if err != nil {
+			return err
+		}
+		key := other
+		if escaped {
+			var name string
+			if json.Unmarshal(p.data[start:p.i], &name) != nil {
+				return errSyntax
+			}
+			key = fieldOf(name)
+		} else {
+			key = fieldOf(string(p.data[start+1 : p.i-1])) // no allocation: switch on a conversion
+		}
+		if err := p.expect(':'); err != nil {
+			return err
+		}
+		if err := p.member(f, key); err != nil {
+			return err
+		}
+		if c, err = p.peek(); err != nil {
+			return err
+		}
+		p.i++
+		switch c {
+		case ',':
+		case '}':
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
+// member parses one value and records it in f when key names a field.
+func (p *parser) member(f *Fields, key field) error {
+	c, err := p.peek()
+	if err != nil {
+		return err
+	}
+	start := p.i
+	if err := p.value(); err != nil {
+		return err
+	}
+	raw := p.data[start:p.i]
+	switch key {
+	case model:
+		f.Model = stringOf(c, raw)
+	case user:
+		f.User = stringOf(c, raw)
+	case userID:
+		f.UserID = stringOf(c, raw)
+	case maxTokens:
+		f.MaxTokens = intOf(raw)
+	case maxCompletionTokens:
+		f.MaxCompletionTokens = intOf(raw)
+	}
+	return nil
+}
+
+// stringOf decodes a complete, valid JSON value raw that starts with c as
+// a string, or returns "" when it is not one.
+func stringOf(c byte, raw []byte) string {
+	if c != '"' {
+		return ""
+	}
+	inner := raw[1 : len(raw)-1]
+	plain := utf8.Valid(inner)
+	for _, b := range inner {
+		if b == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(inner)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// intOf returns the valid JSON value raw as an int64 when it is an integer
+// literal that fits, else 0.
+func intOf(raw []byte) int64 {
+	neg := false
+	if len(raw) > 0 && raw[0] == '-' {
+		neg = true
+		raw = raw[1:]
+	}
+	if len(raw) == 0 {
+		return 0
+	}
+	var u uint64
+	for _, b := range raw {
+		if b < '0' || b > '9' {
+			return 0 // a fraction, an exponent, or no number at all
+		}
+		d := uint64(b - '0')
+		if u > (1<<64-1-d)/10 {
+			return 0
+		}
+		u = u*10 + d
+	}
+	switch {
+	case !neg && u <= 1<<63-1:
+		return int64(u)
+	case neg && u <= 1<<63:
+		return -int64(u-1) - 1
+	}
+	return 0
+}
+
+// value skips one JSON value of any kind, validating it.
+func (p *parser) value() error {
+	depth := 0
+	for {
+		// A value is expected here.
+		c, err := p.peek()
+		if err != nil {
+			return err
+		}
+		switch c {
+		case '{', '[':
+			depth++
+			if depth+1 > maxDepth { // the top-level object is one level
+				return errSyntax
+			}
+			p.setArray(depth, c == '[')
+			p.i++
+			n, err := p.peek()
+			if err != nil {
+				return err
+			}
+			if (c == '{' && n == '}') || (c == '[' && n == ']') {
+				p.i++
+				depth--
+				break
+			}
+			if c == '{' {
+				if err := p.key(); err != nil {
+					return err
+				}
+			}
+			continue
+		case '"':
+			if _, err := p.str(); err != nil {
+				return err
+			}
+		case 't':
+			if err := p.literal("true"); err != nil {
+				return err
+			}
+		case 'f':
+			if err := p.literal("false"); err != nil {
+				return err
+			}
+		case 'n':
+			if err := p.literal("null"); err != nil {
+				return err
+			}
+		default:
+			if err := p.number(); err != nil {
+				return err
+			}
+		}
+		// After a value: close containers or move to the next element.
+		for {
+			if depth == 0 {
+				return nil
+			}
+			c, err := p.peek()
+			if err != nil {
+				return err
+			}
+			p.i++
+			array := p.isArray(depth)
+			switch {
+			case c == ',' && array:
+			case c == ',':
+				if err := p.key(); err != nil {
+					return err
+				}
+			case c == ']' && array, c == '}' && !array:
+				depth--
+				continue
+			default:
+				return errSyntax
+			}
+			break
+		}
+	}
+}
+
+func (p *parser) setArray(depth int, array bool) {
+	w, b := depth/64, uint(depth%64)
+	if array {
+		p.stack[w] |= 1 << b
+	} else {
+		p.stack[w] &^= 1 << b
+	}
+}
+
+func (p *parser) isArray(depth int) bool {
+	return p.stack[depth/64]&(1<<uint(depth%64)) != 0
+}
+
+// key parses an object member's name and the colon after it.
+func (p *parser) key() error {
+	c, err := p.peek()
+	if err != nil {
+		return err
+	}
+	if c != '"' {
+		return errSyntax
+	}
+	if _, err := p.str(); err != nil {
+		return err
+	}
+	return p.expect(':')
+}
+
+// str skips the string at p.i (its opening quote), validating its escapes,
+// and reports whether it had any.
+func (p *parser) str() (escaped bool, err error) {
+	d := p.data
+	i := p.i + 1
+	for i < len(d) {
+		c := d[i]
+		switch {
+		case c == '"':
+			p.i = i + 1
+			return escaped, nil
+		case c < 0x20:
+			return false, errSyntax
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(d) {
+				return false, errEOF
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := i + 2; k < i+6; k++ {
+					if k >= len(d) {
+						return false, errEOF
+					}
+					if !isHex(d[k]) {
+						return false, errSyntax
+					}
+				}
+				i += 6
+			default:
+				return false, errSyntax
+			}
+		default:
+			i++
+		}
+	}
+	return false, errEOF
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func (p *parser) literal(s string) error {
+	for k := 0; k < len(s); k++ {
+		if p.i+k >= len(p.data) {
+			return errEOF
+		}
+		if p.data[p.i+k] != s[k] {
+			return errSyntax
+		}
+	}
+	p.i += len(s)
+	return nil
+}
+
+// number skips a JSON number. A number that reaches the end of the data
+// may go on past it, so it counts as cut.
+func (p *parser) number() error {
+	d, i := p.data, p.i
+	at := func(i int) (byte, bool) {
+		if i >= len(d) {
+			return 0, false
+		}
+		return d[i], true
+	}
+	digits := func() bool { // one or more
+		c, ok := at(i)
+		if !ok || c < '0' || c > '9' {
+			return false
+		}
+		for ok && '0' <= c && c <= '9' {
+			i++
+			c, ok = at(i)
+		}
+		return true
+	}
+	c, ok := at(i)
+	if ok && c == '-' {
+		i++
+		c, ok = at(i)
+	}
+	switch {
+	case !ok:
+		return errEOF
+	case c == '0':
+		i++
+	case '1' <= c && c <= '9':
+		digits()
+	default:
+		return errSyntax
+	}
+	if c, ok = at(i); ok && c == '.' {
+		i++
+		if !digits() {
+			if i >= len(d) {
+				return errEOF
+			}
+			return errSyntax
+		}
+	}
+	if c, ok = at(i); ok && (c == 'e' || c == 'E') {
+		i++
+		if c, ok = at(i); ok && (c == '+' || c == '-') {
+			i++
+		}
+		if !digits() {
+			if i >= len(d) {
+				return errEOF
+			}
+			return errSyntax
+		}
+	}
+	if i >= len(d) {
+		return errEOF
+	}
+	p.i = i
+	return nil
+}
