@@ -14,7 +14,7 @@ type plan struct {
 // generator, in admission order. It reports the behaviour to answer with
 // immediately (an error status or a reset) when the request is not
 // admitted, and whether it was admitted.
-func (s *Server) decide() (plan, bool) {
+func (s *Handler) decide() (plan, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -69,7 +69,7 @@ func (s *Server) decide() (plan, bool) {
 	return p, true
 }
 
-func (s *Server) scriptedWait(closing bool) time.Duration {
+func (s *Handler) scriptedWait(closing bool) time.Duration {
 	w := s.cfg.Wait
 	if closing && w.Max > 0 {
 		return w.Max
@@ -81,7 +81,7 @@ func (s *Server) scriptedWait(closing bool) time.Duration {
 }
 
 // overloaded reports whether now falls in an overload window.
-func (s *Server) overloaded(now time.Duration) bool {
+func (s *Handler) overloaded(now time.Duration) bool {
 	if len(s.cfg.Overload) == 0 {
 		return false
 	}
@@ -97,7 +97,7 @@ func (s *Server) overloaded(now time.Duration) bool {
 }
 
 // release counts an admitted request out of flight.
-func (s *Server) release() {
+func (s *Handler) release() {
 	s.mu.Lock()
 	s.lim.leave()
 	s.mu.Unlock()

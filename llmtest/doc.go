@@ -5,6 +5,9 @@
 // A [Server] listens on loopback and serves POST /v1/chat/completions (JSON
 // and server-sent events) and GET /v1/models. Its [Server.URL] ends in /v1,
 // so SDKs such as go-openai and openai-go accept it as their base URL.
+// [Listen] starts one on an address of your choice, and [NewHandler]
+// returns the same API as an [net/http.Handler], so that programs in other
+// languages can be tested against it too.
 //
 // # What it simulates
 //

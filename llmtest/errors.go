@@ -21,7 +21,7 @@ const (
 
 // writeError answers status with an error body, adding Retry-After per
 // Config on 429 and 503.
-func (s *Server) writeError(w http.ResponseWriter, status int, body string) {
+func (s *Handler) writeError(w http.ResponseWriter, status int, body string) {
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
@@ -41,7 +41,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, body string) {
 
 // answerError writes the error answer for a behaviour that was not
 // admitted, and counts it.
-func (s *Server) answerError(w http.ResponseWriter, b Behavior) {
+func (s *Handler) answerError(w http.ResponseWriter, b Behavior) {
 	switch b {
 	case RateLimit:
 		s.nRateLimited.Add(1)

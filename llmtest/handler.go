@@ -11,7 +11,7 @@ import (
 
 const maxRequestBody = 8 << 20
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		s.nRequests.Add(1)
@@ -24,7 +24,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) record(r *http.Request, body []byte) {
+func (s *Handler) record(r *http.Request, body []byte) {
 	if !s.cfg.RecordRequests {
 		return
 	}
@@ -36,7 +36,7 @@ func (s *Server) record(r *http.Request, body []byte) {
 
 // authorize answers 402 or 401 per Config and reports whether the request
 // may go on.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+func (s *Handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.PaymentRequiredKey == "" && s.cfg.APIKey == "" {
 		return true
 	}
@@ -54,7 +54,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) models(w http.ResponseWriter, r *http.Request) {
 	s.record(r, nil)
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
@@ -73,7 +73,7 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
-func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) chat(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	s.record(r, body)
 	if r.Method != http.MethodPost {
@@ -101,7 +101,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve answers an admitted request according to its plan.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, req *chatRequest, p plan) {
+func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest, p plan) {
 	sl := sleeper{ctx: r.Context(), done: s.done}
 	defer sl.stop()
 	switch p.behavior {
@@ -165,7 +165,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, req *chatRequest,
 }
 
 // json writes a chat.completion after the service time.
-func (s *Server) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior, headersSent bool) bool {
+func (s *Handler) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior, headersSent bool) bool {
 	if !sl.sleep(s.cfg.ServiceTime) {
 		return false
 	}
@@ -189,7 +189,7 @@ func (s *Server) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior,
 
 // stream writes the chunks of a streamed answer, spreading the service
 // time over them.
-func (s *Server) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, cut bool) bool {
+func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, cut bool) bool {
 	rc := http.NewResponseController(w)
 	n := len(a.chunks)
 	per := s.cfg.ServiceTime / time.Duration(n) // n >= 1 after defaults

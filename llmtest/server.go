@@ -3,21 +3,27 @@ package llmtest
 import (
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Server is a fake OpenAI-compatible API listening on loopback. Create it
-// with [NewServer] and stop it with [Server.Close]. Its methods are safe for
-// concurrent use.
-type Server struct {
+// Handler is the fake API as an [http.Handler]: everything a [Server]
+// does except listening. Serve it with any [http.Server] to test a program
+// in another language against it, or call ServeHTTP directly (in a
+// [testing/synctest] bubble its clock is the bubble's). Create it with
+// [NewHandler] and end its waits with [Handler.Close]. Its methods are
+// safe for concurrent use.
+//
+// The paths it serves begin with /v1, so the base URL an SDK takes is the
+// listener's URL followed by /v1. Hijacking faults ([ResetBeforeHeaders])
+// need a ResponseWriter that supports [http.Hijacker]; with one that does
+// not, they end the response with [http.ErrAbortHandler].
+type Handler struct {
 	cfg             Config
-	ts              *httptest.Server
 	start           time.Time
-	now             func() time.Duration // elapsed since start; replaced in tests
+	now             func() time.Duration // elapsed since start
 	done            chan struct{}
 	once            sync.Once
 	chunks          []string
@@ -44,10 +50,11 @@ type Request struct {
 	Body         []byte
 }
 
-// NewServer starts a server for cfg on 127.0.0.1 at a random port.
-func NewServer(cfg Config) *Server {
+// NewHandler returns a handler for cfg. Its clock (limit schedule,
+// windows) starts now.
+func NewHandler(cfg Config) *Handler {
 	cfg = cfg.withDefaults()
-	s := &Server{
+	s := &Handler{
 		cfg:    cfg,
 		done:   make(chan struct{}),
 		chunks: answerChunks(cfg.StreamChunks),
@@ -62,33 +69,23 @@ func NewServer(cfg Config) *Server {
 		ms := (cfg.RetryAfterDelay + time.Millisecond - 1) / time.Millisecond
 		s.retryAfterValue = strconv.FormatInt(int64(ms), 10)
 	}
-	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.start = time.Now()
 	s.created = s.start.Unix()
 	s.now = func() time.Duration { return time.Since(s.start) }
-	s.ts.Start()
 	return s
 }
 
-// URL returns the base URL SDKs take, "http://127.0.0.1:PORT/v1".
-func (s *Server) URL() string { return s.ts.URL + "/v1" }
-
-// Client returns an *http.Client configured for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close ends every wait in progress, closes the server and waits until all
-// its goroutines have returned. It is safe to call more than once.
-func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
-	s.ts.Close()
-}
+// Close ends every wait and answer in progress: their handlers return
+// at once. Requests that arrive later are still served. It is safe to call
+// more than once.
+func (s *Handler) Close() { s.once.Do(func() { close(s.done) }) }
 
 // Script makes the next len(b) chat completion requests (after
 // authentication and JSON validation) get the given behaviours, in order,
 // appended to any behaviours still pending. Scripted behaviours other than
 // [Normal] bypass the limit and overload windows; those that answer 200
 // count in flight. [Normal] gets ordinary service.
-func (s *Server) Script(b ...Behavior) {
+func (s *Handler) Script(b ...Behavior) {
 	s.mu.Lock()
 	s.script = append(s.script, b...)
 	s.mu.Unlock()
@@ -96,7 +93,7 @@ func (s *Server) Script(b ...Behavior) {
 
 // Requests returns the requests received so far, when
 // [Config.RecordRequests] is set; otherwise nil.
-func (s *Server) Requests() []Request {
+func (s *Handler) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
@@ -104,7 +101,7 @@ func (s *Server) Requests() []Request {
 
 // Answer returns the content of every complete answer: the concatenation
 // of its chunks.
-func (s *Server) Answer() string {
+func (s *Handler) Answer() string {
 	var n int
 	for _, c := range s.chunks {
 		n += len(c)
@@ -117,7 +114,7 @@ func (s *Server) Answer() string {
 }
 
 // Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() Stats {
+func (s *Handler) Stats() Stats {
 	st := Stats{
 		Requests:           s.nRequests.Load(),
 		Completed:          s.nCompleted.Load(),
