@@ -56,7 +56,7 @@ func ExampleNewClient() {
 func ExampleNewStack_priority() {
 	srv := llmtest.NewServer(llmtest.Config{RecordRequests: true})
 	defer srv.Close()
-	st := pacer.NewStack(pacer.Config{Gate: concurrency.Config{Limit: 1}})
+	st := pacer.New(pacer.Config{Gate: concurrency.Config{Limit: 1}})
 	client := st.Client()
 	chat := func(ctx context.Context, prompt string) *http.Request {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/chat/completions",
@@ -115,7 +115,7 @@ func ExampleNewStack_priority() {
 // Leaving layers out: Without takes a set of layers, and the Stack's field
 // of a layer left out is nil.
 func ExampleConfig_without() {
-	st := pacer.NewStack(pacer.Config{Without: pacer.LayerBreaker | pacer.LayerTelemetry})
+	st := pacer.New(pacer.Config{Without: pacer.LayerBreaker | pacer.LayerTelemetry})
 	fmt.Println("left out:", pacer.LayerBreaker|pacer.LayerTelemetry)
 	fmt.Println("breaker:", st.Breaker != nil, "telemetry:", st.Telemetry != nil, "gate:", st.Gate != nil)
 	// Output:
@@ -131,7 +131,7 @@ func ExampleStack_Client() {
 	defer srv.Close()
 	srv.Script(llmtest.Overload)
 
-	st := pacer.NewStack(pacer.Config{})
+	st := pacer.New(pacer.Config{})
 	resp, err := st.Client().Post(srv.URL()+"/chat/completions", "application/json",
 		strings.NewReader(`{"model":"deepseek-chat","messages":[{"role":"user","content":"Hello"}]}`))
 	if err != nil {

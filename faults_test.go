@@ -17,6 +17,7 @@ import (
 
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/internal/loadgen"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -179,7 +180,7 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 	if row.stack != nil {
 		row.stack(&pcfg)
 	}
-	st := pacer.NewStack(pcfg)
+	st := pacer.New(pcfg)
 	client := st.Client()
 	defer func() {
 		st.CloseIdleConnections()
@@ -209,19 +210,25 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 			held = append(held, resp)
 		}
 		go func() {
-			waitFor(func() bool { _, _, q := gateCounts(st); return q == 1 })
+			if !testwait.Until(func() bool { _, _, q := gateCounts(st); return q == 1 }) {
+				t.Error("the request never queued in the gate")
+			}
 			cancel()
 		}()
 	case inBackoff:
 		go func() {
-			waitFor(func() bool { return srv.Stats().RateLimited == 1 && counter.Stats().Closed == 1 })
+			if !testwait.Until(func() bool { return srv.Stats().RateLimited == 1 && counter.Stats().Closed == 1 }) {
+				t.Error("the 429 was never answered and discarded")
+			}
 			cancel()
 		}()
 	case midStream:
 		if !stream {
 			go func() {
-				waitFor(func() bool { return srv.Stats().InFlight == 1 })
-				time.Sleep(20 * time.Millisecond) // a few keep-alives
+				if !testwait.Until(func() bool { return srv.Stats().InFlight == 1 }) {
+					t.Error("the request never reached the server")
+				}
+				time.Sleep(20 * time.Millisecond) // let a few keep-alives through
 				cancel()
 			}()
 		}
@@ -313,13 +320,6 @@ func checkAfter(t *testing.T, st *pacer.Stack, counter *loadgen.Counter) {
 func gateCounts(st *pacer.Stack) (limit, inFlight, queued int) {
 	st.Gate.EachKey(func(_ string, l, f, q int) { limit, inFlight, queued = limit+l, inFlight+f, queued+q })
 	return
-}
-
-// waitFor polls cond until it holds (the test's own timeout bounds it).
-func waitFor(cond func() bool) {
-	for !cond() {
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // chat sends a chat completion request to the API at baseURL.

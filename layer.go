@@ -19,6 +19,8 @@ const (
 	LayerRetry
 	// LayerBreaker is the circuit breaker (package breaker).
 	LayerBreaker
+	// LayerQuota is the windowed-quota layer (package quota).
+	LayerQuota
 	// LayerGate is the concurrency gate (package concurrency).
 	LayerGate
 	// LayerKeepAlive is the keep-alive filter (package keepalive).
@@ -27,7 +29,7 @@ const (
 
 // AllLayers is every layer; Without: AllLayers leaves only the base
 // transport.
-const AllLayers = LayerTelemetry | LayerRetry | LayerBreaker | LayerGate | LayerKeepAlive
+const AllLayers = LayerTelemetry | LayerRetry | LayerBreaker | LayerQuota | LayerGate | LayerKeepAlive
 
 var layerNames = [...]struct {
 	l    Layer
@@ -36,6 +38,7 @@ var layerNames = [...]struct {
 	{LayerTelemetry, "telemetry"},
 	{LayerRetry, "retry"},
 	{LayerBreaker, "breaker"},
+	{LayerQuota, "quota"},
 	{LayerGate, "gate"},
 	{LayerKeepAlive, "keepalive"},
 }

@@ -9,24 +9,27 @@ import (
 	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/keepalive"
 	"github.com/pacerhttp/pacer/otelpacer"
+	"github.com/pacerhttp/pacer/quota"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
 
 // Config configures the recommended stack. Its zero value, Config{}, is the
-// recommended setup for DeepSeek and other OpenAI-compatible APIs: every
-// layer with its own package's defaults, over a base transport that keeps
-// enough idle connections per host for the concurrency the gate allows.
+// recommended setup for DeepSeek, OpenAI, Anthropic and other
+// OpenAI-compatible APIs: every layer with its own package's defaults, over
+// a base transport that keeps enough idle connections per host for the
+// concurrency the gate allows.
 //
 // Each layer's field is passed as is to that layer's New; see the layer's
 // package for what its zero value means. Without leaves layers out, and
 // their fields are then ignored.
 type Config struct {
 	// Base sends each attempt. Nil means a clone of http.DefaultTransport
-	// whose MaxIdleConnsPerHost is [DefaultMaxIdleConnsPerHost] instead of
-	// 2, so that requests admitted by the gate reuse connections instead of
-	// opening new ones. Each stack built with a nil Base has its own
-	// connection pool.
+	// whose MaxIdleConnsPerHost and MaxIdleConns are
+	// [DefaultMaxIdleConnsPerHost] and [DefaultMaxIdleConns] instead of 2
+	// and 100, so that requests admitted by the gate reuse connections
+	// instead of opening new ones. Each stack built with a nil Base has its
+	// own connection pool.
 	Base http.RoundTripper
 
 	// Retry configures the retry layer: capped exponential backoff with full
@@ -47,6 +50,14 @@ type Config struct {
 	// and network failures spike.
 	Breaker breaker.Config
 
+	// Quota configures the windowed-quota layer, which paces requests and
+	// tokens per minute from the rate-limit headers OpenAI and Anthropic
+	// send, before the 429. It does nothing, and costs next to nothing,
+	// for a server that sends no such headers. When Quota.Key is nil and
+	// Gate.Key is set, the layer keys by Gate.Key, so that both layers
+	// speak of the same account.
+	Quota quota.Config
+
 	// KeepAlive configures the keep-alive filter, which hides the blank
 	// lines and ": keep-alive" comments sent while a request waits to be
 	// scheduled.
@@ -63,18 +74,30 @@ type Config struct {
 	Without Layer
 }
 
-// DefaultMaxIdleConnsPerHost is the MaxIdleConnsPerHost of the base
-// transport used when [Config].Base is nil: as many as the gate's default
-// maximum limit ([concurrency.DefaultMaxLimit]).
-const DefaultMaxIdleConnsPerHost = concurrency.DefaultMaxLimit
+// DefaultMaxIdleConnsPerHost and DefaultMaxIdleConns are the idle-pool
+// bounds of the base transport used when [Config].Base is nil.
+//
+// Over HTTP/1.1 every request in flight holds its own connection, so a gate
+// admitting 2500 requests (DeepSeek's largest documented limit) needs that
+// many connections, and an idle pool smaller than the limit closes the
+// surplus after every burst only to dial it again, TLS handshake included.
+// The bounds are ceilings, not reservations: a program that never has more
+// than ten requests in flight never opens more than ten connections, and
+// idle ones are closed after IdleConnTimeout (90 s, as in
+// http.DefaultTransport). Over HTTP/2 one connection carries many
+// requests and the bounds barely matter.
+const (
+	DefaultMaxIdleConnsPerHost = 4096
+	DefaultMaxIdleConns        = 4096
+)
 
 // DefaultRateLimitedBaseDelay is the retry layer's backoff base after a 429
 // without a server hint, in a stack with the gate (see [Config].Retry).
 const DefaultRateLimitedBaseDelay = 25 * time.Millisecond
 
-// Stack is the recommended stack with its layers within reach: the gate for
-// its Stats, the breaker for its State, the telemetry to Close. A field is
-// nil when its layer was left out.
+// Stack is the recommended stack with its layers within reach: the gate and
+// the quota layer for their Stats, the breaker for its State, the telemetry
+// to Close. A field is nil when its layer was left out.
 //
 // A Stack is an [http.RoundTripper], safe for concurrent use. Build one per
 // account and share it (or the *http.Client from [Stack.Client]) between
@@ -83,6 +106,7 @@ const DefaultRateLimitedBaseDelay = 25 * time.Millisecond
 type Stack struct {
 	Retry     *retry.Retrier
 	Breaker   *breaker.Breaker
+	Quota     *quota.Quota
 	Gate      *concurrency.Gate
 	KeepAlive *keepalive.Filter
 	Telemetry *otelpacer.Telemetry
@@ -90,18 +114,18 @@ type Stack struct {
 	rt http.RoundTripper
 }
 
-// NewStack builds the stack configured by cfg, in this order, outermost
-// first:
+// New builds the stack configured by cfg, in this order, outermost first:
 //
-//	otel (logical span) → retry → breaker → concurrency gate →
+//	otel (logical span) → retry → breaker → quota → concurrency gate →
 //	otel (attempt span) → keepalive → base
 //
 // Retry sits outside the gate, so a request sleeping in backoff holds no
-// permit; the breaker sees every attempt; the gate counts every attempt until
-// its body is done; keepalive sits on each attempt's response, so a
-// connection closed while the request waited to be scheduled can still be
-// retried.
-func NewStack(cfg Config) *Stack {
+// permit; the breaker sees every attempt; the quota layer holds a request
+// that its window cannot take before it takes a permit; the gate counts
+// every attempt until its body is done; keepalive sits on each attempt's
+// response, so a connection closed while the request waited to be scheduled
+// can still be retried.
+func New(cfg Config) *Stack {
 	s := new(Stack)
 	skip := cfg.Without
 	base := cfg.Base
@@ -121,6 +145,14 @@ func NewStack(cfg Config) *Stack {
 	if !skip.Has(LayerBreaker) {
 		s.Breaker = breaker.New(cfg.Breaker)
 	}
+	if !skip.Has(LayerQuota) {
+		qc := cfg.Quota
+		if qc.Key == nil && cfg.Gate.Key != nil {
+			gateKey := cfg.Gate.Key
+			qc.Key = func(req *http.Request, _ string) string { return gateKey(req) }
+		}
+		s.Quota = quota.New(qc)
+	}
 	if !skip.Has(LayerKeepAlive) {
 		s.KeepAlive = keepalive.New(cfg.KeepAlive)
 	}
@@ -131,9 +163,9 @@ func NewStack(cfg Config) *Stack {
 		}
 		s.Telemetry = otelpacer.New(tc)
 	}
-	var mw [6]transport.Middleware
+	var mw [7]transport.Middleware
 	if s.Telemetry != nil {
-		mw[0], mw[4] = s.Telemetry.Wrap, s.Telemetry.WrapAttempt
+		mw[0], mw[5] = s.Telemetry.Wrap, s.Telemetry.WrapAttempt
 	}
 	if s.Retry != nil {
 		mw[1] = s.Retry.Wrap
@@ -141,11 +173,14 @@ func NewStack(cfg Config) *Stack {
 	if s.Breaker != nil {
 		mw[2] = s.Breaker.Wrap
 	}
+	if s.Quota != nil {
+		mw[3] = s.Quota.Wrap
+	}
 	if s.Gate != nil {
-		mw[3] = s.Gate.Wrap
+		mw[4] = s.Gate.Wrap
 	}
 	if s.KeepAlive != nil {
-		mw[5] = s.KeepAlive.Wrap
+		mw[6] = s.KeepAlive.Wrap
 	}
 	s.rt = transport.Chain(base, mw[:]...)
 	return s
@@ -175,10 +210,10 @@ func (s *Stack) Close() error {
 	return nil
 }
 
-// New returns the recommended stack configured by cfg as an
-// [http.RoundTripper]; see [NewStack] for the order of the layers, and use
-// NewStack instead when you want to read the gate's or the breaker's state.
-func New(cfg Config) http.RoundTripper { return NewStack(cfg) }
+// NewStack is [New], under the name the stack had before.
+//
+// Deprecated: use [New].
+func NewStack(cfg Config) *Stack { return New(cfg) }
 
 // NewClient returns an *http.Client whose transport is [New](cfg).
 //
@@ -189,11 +224,11 @@ func New(cfg Config) http.RoundTripper { return NewStack(cfg) }
 // and turn the SDK's own retries off. The client has no Timeout, because a
 // streamed answer can rightly last minutes; bound each request with its
 // context instead.
-func NewClient(cfg Config) *http.Client { return NewStack(cfg).Client() }
+func NewClient(cfg Config) *http.Client { return New(cfg).Client() }
 
 // newBase returns the default base transport: a clone of
-// http.DefaultTransport that keeps [DefaultMaxIdleConnsPerHost] idle
-// connections per host.
+// http.DefaultTransport with the idle-pool bounds
+// [DefaultMaxIdleConnsPerHost] and [DefaultMaxIdleConns].
 func newBase() http.RoundTripper {
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
@@ -201,5 +236,6 @@ func newBase() http.RoundTripper {
 	}
 	t := dt.Clone()
 	t.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
+	t.MaxIdleConns = DefaultMaxIdleConns
 	return t
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/internal/loadgen"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/keepalive"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/retry"
@@ -29,7 +30,7 @@ func TestLayerString(t *testing.T) {
 		{0, "none"},
 		{pacer.LayerRetry, "retry"},
 		{pacer.LayerBreaker | pacer.LayerTelemetry, "telemetry|breaker"},
-		{pacer.AllLayers, "telemetry|retry|breaker|gate|keepalive"},
+		{pacer.AllLayers, "telemetry|retry|breaker|quota|gate|keepalive"},
 		{pacer.Layer(1 << 7), "unknown"},
 	}
 	for _, tt := range tests {
@@ -46,12 +47,12 @@ func TestLayerString(t *testing.T) {
 }
 
 func TestWithoutLeavesLayersOut(t *testing.T) {
-	full := pacer.NewStack(pacer.Config{})
+	full := pacer.New(pacer.Config{})
 	defer full.Close()
-	if full.Retry == nil || full.Breaker == nil || full.Gate == nil || full.KeepAlive == nil || full.Telemetry == nil {
+	if full.Retry == nil || full.Breaker == nil || full.Quota == nil || full.Gate == nil || full.KeepAlive == nil || full.Telemetry == nil {
 		t.Fatalf("Config{} left a layer out: %+v", full)
 	}
-	st := pacer.NewStack(pacer.Config{Without: pacer.LayerBreaker | pacer.LayerTelemetry})
+	st := pacer.New(pacer.Config{Without: pacer.LayerBreaker | pacer.LayerTelemetry})
 	if st.Breaker != nil || st.Telemetry != nil {
 		t.Error("Without did not leave the breaker and the telemetry out")
 	}
@@ -72,8 +73,8 @@ func TestWithoutLeavesLayersOut(t *testing.T) {
 		h := http.Header{"Content-Type": {"application/json"}}
 		return &http.Response{StatusCode: 200, Header: h, Body: body, Request: r}, nil
 	})
-	none := pacer.NewStack(pacer.Config{Base: base, Without: pacer.AllLayers})
-	if none.Retry != nil || none.Breaker != nil || none.Gate != nil || none.KeepAlive != nil || none.Telemetry != nil {
+	none := pacer.New(pacer.Config{Base: base, Without: pacer.AllLayers})
+	if none.Retry != nil || none.Breaker != nil || none.Quota != nil || none.Gate != nil || none.KeepAlive != nil || none.Telemetry != nil {
 		t.Fatalf("AllLayers left a layer in: %+v", none)
 	}
 	resp, err := none.RoundTrip(req)
@@ -130,7 +131,7 @@ func TestStackOrder(t *testing.T) {
 		io.WriteString(w, `{"choices":[]}`)
 	}))
 	defer srv.Close()
-	st := pacer.NewStack(pacer.Config{})
+	st := pacer.New(pacer.Config{})
 	defer st.CloseIdleConnections()
 	inFlight := func() int { return st.Gate.Stats().InFlight }
 
@@ -145,9 +146,7 @@ func TestStackOrder(t *testing.T) {
 		done <- err
 	}()
 	// Wait for the 429 to be answered; the retry layer then sleeps 30s.
-	for n.Load() < 1 || inFlight() != 0 {
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, func() bool { return n.Load() >= 1 && inFlight() == 0 }, "the 429 answered and its permit back")
 	if n.Load() != 1 {
 		t.Fatalf("server saw %d requests, want 1 (the 30s Retry-After was not honoured)", n.Load())
 	}
@@ -179,7 +178,7 @@ func TestConfigReachesLayers(t *testing.T) {
 	})
 	defer srv.Close()
 	counter := &loadgen.Counter{Base: http.DefaultTransport.(*http.Transport).Clone()}
-	st := pacer.NewStack(pacer.Config{
+	st := pacer.New(pacer.Config{
 		Base:      counter,
 		Retry:     retry.Config{MaxAttempts: 1},
 		Gate:      concurrency.Config{Limit: 2},
@@ -227,7 +226,7 @@ func TestRateLimitedBackoffDefault(t *testing.T) {
 			defer srv.Close()
 			var delays []time.Duration
 			var mu sync.Mutex
-			st := pacer.NewStack(pacer.Config{
+			st := pacer.New(pacer.Config{
 				Without: tt.without,
 				Retry: retry.Config{
 					BaseDelay: time.Second, RateLimitedBaseDelay: tt.rl,
@@ -245,16 +244,12 @@ func TestRateLimitedBackoffDefault(t *testing.T) {
 			// Cancel once the decision is made: a one-second sleep need not
 			// be waited out.
 			go func() {
-				for {
+				defer cancel()
+				testwait.Until(func() bool {
 					mu.Lock()
-					n := len(delays)
-					mu.Unlock()
-					if n > 0 {
-						cancel()
-						return
-					}
-					time.Sleep(time.Millisecond)
-				}
+					defer mu.Unlock()
+					return len(delays) > 0
+				})
 			}()
 			resp, err := chat(ctx, st.Client(), srv.URL(), false)
 			if err == nil {
@@ -298,7 +293,7 @@ func TestStackAllocations(t *testing.T) {
 			_ = resp.Body.Close()
 		}
 	}
-	stack := pacer.NewStack(pacer.Config{Base: jsonAnswer{}})
+	stack := pacer.New(pacer.Config{Base: jsonAnswer{}})
 	bare := testing.AllocsPerRun(200, roundTrip(jsonAnswer{}))
 	full := testing.AllocsPerRun(200, roundTrip(stack))
 	if added := full - bare; added > 3 {

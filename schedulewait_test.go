@@ -42,7 +42,7 @@ func TestScheduleWaitReachesGate(t *testing.T) {
 				defer tp.Shutdown(context.Background())
 				pc.Telemetry = otelpacer.Config{TracerProvider: tp}
 			}
-			st := pacer.NewStack(pc)
+			st := pacer.New(pc)
 			defer st.Close()
 			defer st.CloseIdleConnections()
 			client := st.Client()

@@ -23,3 +23,16 @@ func For(t testing.TB, cond func() bool, what string, args ...any) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Until polls cond every millisecond until it holds, and reports whether it
+// held within [Bound]. Unlike [For] it may be called from any goroutine.
+func Until(cond func() bool) bool {
+	deadline := time.Now().Add(Bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
