@@ -111,6 +111,9 @@ type Config struct {
 	Wait Wait
 	// Faults configures fault injection.
 	Faults Faults
+	// OneWayDelay is the network delay on each way of every request; the
+	// zero value means none.
+	OneWayDelay Delay
 	// RecordRequests keeps every request (method, path, header, body) for
 	// [Server.Requests]. Headers are kept as sent, Authorization included.
 	RecordRequests bool

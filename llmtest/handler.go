@@ -12,6 +12,14 @@ import (
 const maxRequestBody = 8 << 20
 
 func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := s.roundTrip(); d > 0 {
+		sl := sleeper{ctx: r.Context(), done: s.done}
+		ok := sl.sleep(d)
+		sl.stop()
+		if !ok {
+			return
+		}
+	}
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		s.nRequests.Add(1)

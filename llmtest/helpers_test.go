@@ -80,3 +80,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func newTransport() *http.Transport {
 	return &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
 }
+
+const chatJSONExample = `{"model":"deepseek-chat","messages":[{"role":"user","content":"hi"}]}`
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

@@ -32,7 +32,8 @@ type Handler struct {
 
 	mu       sync.Mutex // guards the fields below
 	lim      *limiter
-	rng      *rand.Rand
+	rng      *rand.Rand // waits and faults
+	netRng   *rand.Rand // network delays
 	script   []Behavior
 	requests []Request
 
@@ -60,6 +61,7 @@ func NewHandler(cfg Config) *Handler {
 		chunks: answerChunks(cfg.StreamChunks),
 		lim:    newLimiter(cfg.Phases, cfg.Punishment),
 		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
+		netRng: rand.New(rand.NewPCG(uint64(cfg.Seed)^0x6a09e667f3bcc908, uint64(cfg.Seed))),
 	}
 	switch cfg.RetryAfter {
 	case RetryAfterSeconds:
