@@ -73,13 +73,13 @@ func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t := a.t
 	if t.idle.tracer() && t.idle.meter() {
 		// Nothing can record: the fast way through.
-		return a.next.RoundTrip(req)
+		return roundtrip.Do(a.next, req)
 	}
 	ctx, span := t.start(req.Context(), attemptSpanName, req.Method)
 	recording := span.IsRecording()
 	metrics := t.metricsOn(ctx)
 	if !recording && !metrics {
-		return a.next.RoundTrip(req)
+		return roundtrip.Do(a.next, req)
 	}
 	at := &attempt{t: t, span: span, recording: recording, metrics: metrics, start: t.now()}
 	at.method, at.host, at.port = serverAttrs(req)
@@ -118,7 +118,7 @@ func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		span.SetAttributes(attrs...)
 	}
 
-	resp, err := a.next.RoundTrip(req.WithContext(ctx))
+	resp, err := roundtrip.Do(a.next, req.WithContext(ctx))
 	if err != nil {
 		at.end(err)
 		return nil, err

@@ -78,13 +78,13 @@ func (l *logicalTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t := l.t
 	if t.idle.tracer() && t.idle.meter() {
 		// Nothing can record: the fast way through.
-		return l.next.RoundTrip(req)
+		return roundtrip.Do(l.next, req)
 	}
 	ctx, span := t.start(req.Context(), logicalSpanName, req.Method)
 	recording := span.IsRecording()
 	metrics := t.metricsOn(ctx)
 	if !recording && !metrics {
-		return l.next.RoundTrip(req)
+		return roundtrip.Do(l.next, req)
 	}
 	c := &call{t: t, span: span, recording: recording, metrics: metrics, start: t.now(), provider: t.provider(req)}
 	c.method, c.host, c.port = serverAttrs(req)
@@ -116,7 +116,7 @@ func (l *logicalTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		span.SetAttributes(attrs...)
 	}
 
-	resp, err := l.next.RoundTrip(req.WithContext(ctx))
+	resp, err := roundtrip.Do(l.next, req.WithContext(ctx))
 	if err != nil {
 		c.end(err)
 		return nil, err

@@ -27,7 +27,11 @@ const ScopeName = "github.com/pacerhttp/pacer/otelpacer"
 // and WrapAttempt return the base transport itself. A Telemetry is safe for
 // concurrent use. When the span would not be recorded and no instrument is
 // enabled (no SDK installed: the global no-op providers), both layers pass
-// the caller's request and the base's response through untouched. With the
+// the caller's request and the base's response through untouched (but for
+// the RoundTripper contract, which both layers enforce on what the base
+// returns on every path: no nil response without an error, a response
+// returned beside an error is closed and dropped, a nil Body becomes
+// [http.NoBody]). With the
 // global providers before an SDK is installed, or the providers of
 // go.opentelemetry.io/otel/trace/noop and metric/noop, that costs no
 // allocation: no span is started and no instrument is asked. A provider
