@@ -26,3 +26,19 @@ func TestClassed(t *testing.T) {
 		t.Fatalf("Error() = %q", err.Error())
 	}
 }
+
+func TestClasses(t *testing.T) {
+	a, b := errors.New("a"), errors.New("b")
+	err := sentinel.New("two classes", a, b)
+	if !errors.Is(err, a) || !errors.Is(err, b) || errors.Is(err, errors.New("a")) {
+		t.Fatal("a sentinel of two classes does not match exactly those")
+	}
+	if _, ok := err.(interface{ Timeout() bool }); ok {
+		t.Fatal("New made a timeout")
+	}
+	te := sentinel.NewTimeout("deadline", a)
+	var to interface{ Timeout() bool }
+	if !errors.As(te, &to) || !to.Timeout() || !errors.Is(te, a) || te.Error() != "deadline" {
+		t.Fatal("NewTimeout's error is not a timeout of its class")
+	}
+}
