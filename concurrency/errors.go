@@ -1,22 +1,25 @@
 package concurrency
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/sentinel"
 	"github.com/pacerhttp/pacer/transport"
 )
 
 // ErrQueueFull is returned (wrapped in a [*QueueError]) when a request finds
 // the gate full and its key's queue already holding [Config].MaxQueue
 // waiting requests. The request was not sent; shed it, or raise MaxQueue.
-var ErrQueueFull = errors.New("concurrency: queue full: the key's MaxQueue waiting requests limit was reached; the request was not sent")
+// It matches [transport.ErrRejected], also when a custom [Limiter] returns
+// it bare.
+var ErrQueueFull = sentinel.New("concurrency: queue full", transport.ErrRejected)
 
 // ErrQueueTimeout is returned (wrapped in a [*QueueError]) when a request
 // waited [Config].QueueTimeout in the queue without being admitted. The
-// request was not sent; shed it, or raise QueueTimeout.
-var ErrQueueTimeout = errors.New("concurrency: queue timeout: the QueueTimeout limit on waiting for a permit was reached; the request was not sent")
+// request was not sent; shed it, or raise QueueTimeout. It matches
+// [transport.ErrRejected], also when a custom [Limiter] returns it bare.
+var ErrQueueTimeout = sentinel.New("concurrency: queue timeout", transport.ErrRejected)
 
 // QueueError tells which queue limit shed a request. errors.Is(err,
 // [ErrQueueFull]) or errors.Is(err, [ErrQueueTimeout]) tells the two apart;
@@ -39,9 +42,9 @@ type QueueError struct {
 func (e *QueueError) Error() string {
 	switch e.Err {
 	case ErrQueueFull:
-		return fmt.Sprintf("concurrency: queue full for key %q: %d requests already waiting (MaxQueue); the request was not sent", e.Key, e.MaxQueue)
+		return fmt.Sprintf("concurrency: queue full for key %q: %d waiting (MaxQueue)", e.Key, e.MaxQueue)
 	case ErrQueueTimeout:
-		return fmt.Sprintf("concurrency: queue timeout for key %q: no permit within %v (QueueTimeout); the request was not sent", e.Key, e.Timeout)
+		return fmt.Sprintf("concurrency: queue timeout for key %q: no permit within %v (QueueTimeout)", e.Key, e.Timeout)
 	}
 	return fmt.Sprintf("concurrency: key %q: %v", e.Key, e.Err)
 }
