@@ -5,6 +5,7 @@ import "time"
 // plan is what an admitted request gets.
 type plan struct {
 	behavior       Behavior      // Normal or a fault/wait behaviour
+	service        time.Duration // from the start of the answer to its end
 	wait           time.Duration // keep-alive phase before the answer
 	closeAfterWait bool
 }

@@ -90,6 +90,15 @@ type Config struct {
 	// ServiceTime is the time from admission (after any scheduling wait) to
 	// the last byte of the answer; zero means 20ms, negative means none.
 	ServiceTime time.Duration
+	// AnswerTime, when its Median is set, draws each answer's service time
+	// from a log-normal distribution instead of using ServiceTime.
+	AnswerTime AnswerTime
+	// FirstChunkShare is the share (0..1) of an answer's service time
+	// before a stream's first content chunk: the time to first token. The
+	// other chunks follow evenly over the rest, the last one at the end of
+	// the service time, as real servers stream. Zero means 0.03; a
+	// negative value means none (the first chunk at once).
+	FirstChunkShare float64
 	// StreamChunks is the number of content pieces of an answer (chunks of a
 	// streamed answer); zero means 4.
 	StreamChunks int
@@ -124,6 +133,7 @@ type Config struct {
 const (
 	defaultServiceTime      = 20 * time.Millisecond
 	defaultStreamChunks     = 4
+	defaultFirstChunkShare  = 0.03
 	defaultRetryAfterDelay  = time.Second
 	defaultInterval         = 10 * time.Millisecond
 	defaultScriptedWait     = 50 * time.Millisecond
@@ -139,6 +149,14 @@ func (cfg Config) withDefaults() Config {
 		cfg.ServiceTime = defaultServiceTime
 	case cfg.ServiceTime < 0:
 		cfg.ServiceTime = 0
+	}
+	switch {
+	case cfg.FirstChunkShare == 0:
+		cfg.FirstChunkShare = defaultFirstChunkShare
+	case cfg.FirstChunkShare < 0:
+		cfg.FirstChunkShare = 0
+	case cfg.FirstChunkShare > 1:
+		cfg.FirstChunkShare = 1
 	}
 	if cfg.StreamChunks <= 0 {
 		cfg.StreamChunks = defaultStreamChunks

@@ -34,7 +34,14 @@
 // [Server.Stats] counts outcomes and reports the peak number of requests in
 // flight and the time integral of the effective limit, from which a
 // benchmark computes the ideal goodput: [Stats.MeanLimit] divided by
-// [Config.ServiceTime].
+// [Config.ServiceTime] (or by [AnswerTime.Mean] for log-normal answers).
+//
+// # Real conditions
+//
+// [Config.OneWayDelay] adds a network delay to each way of every request,
+// [Config.AnswerTime] draws heavy-tailed answer times, and a stream lasts
+// its whole answer time with its first chunk early
+// ([Config.FirstChunkShare], 3% by default), as real servers stream.
 //
 // # Answers
 //

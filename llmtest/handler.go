@@ -105,6 +105,7 @@ func (s *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release()
+	p.service = s.serviceTime()
 	s.serve(w, r, &req, p)
 }
 
@@ -161,9 +162,9 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 	a.model = appendJSONString(nil, req.Model)
 	var ok bool
 	if stream {
-		ok = s.stream(w, req, &a, &sl, p.behavior == CutMidBody)
+		ok = s.stream(w, req, &a, &sl, p.service, p.behavior == CutMidBody)
 	} else {
-		ok = s.json(w, &a, &sl, p.behavior, headersSent)
+		ok = s.json(w, &a, &sl, p, headersSent)
 	}
 	if ok {
 		s.nCompleted.Add(1)
@@ -173,10 +174,11 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 }
 
 // json writes a chat.completion after the service time.
-func (s *Handler) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior, headersSent bool) bool {
-	if !sl.sleep(s.cfg.ServiceTime) {
+func (s *Handler) json(w http.ResponseWriter, a *answer, sl *sleeper, p plan, headersSent bool) bool {
+	if !sl.sleep(p.service) {
 		return false
 	}
+	b := p.behavior
 	body := a.appendCompletion(make([]byte, 0, 512))
 	switch b {
 	case CutMidBody:
@@ -195,21 +197,25 @@ func (s *Handler) json(w http.ResponseWriter, a *answer, sl *sleeper, b Behavior
 	return err == nil
 }
 
-// stream writes the chunks of a streamed answer, spreading the service
-// time over them.
-func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, cut bool) bool {
+// stream writes the chunks of a streamed answer lasting d: the first
+// after Config.FirstChunkShare of d, the others evenly over the rest.
+func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, d time.Duration, cut bool) bool {
 	rc := http.NewResponseController(w)
 	n := len(a.chunks)
-	per := s.cfg.ServiceTime / time.Duration(n) // n >= 1 after defaults
-	if per > 0 && rc.Flush() != nil {           // headers first, as real APIs do
+	paced := d > 0
+	if paced && rc.Flush() != nil { // headers first, as real APIs do
 		return false
 	}
+	var due [16]time.Duration
+	times := chunkTimes(due[:0], n, d, s.cfg.FirstChunkShare)
+	var at time.Duration
 	buf := make([]byte, 0, 1024)
 	for i := range n {
-		if per > 0 {
-			if !sl.sleep(per) {
+		if paced {
+			if !sl.sleep(times[i] - at) {
 				return false
 			}
+			at = times[i]
 			buf = buf[:0]
 		}
 		buf = a.appendChunk(buf, i)
@@ -217,14 +223,15 @@ func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl 
 			w.Write(buf)
 			abort(w)
 		}
-		if per > 0 {
+		if paced && times[i] < d {
 			if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
 				return false
 			}
+			buf = buf[:0]
 		}
 	}
-	if per > 0 {
-		buf = buf[:0]
+	if paced && !sl.sleep(d-at) {
+		return false
 	}
 	usage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	buf = a.appendFinish(buf, usage)

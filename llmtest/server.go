@@ -34,6 +34,7 @@ type Handler struct {
 	lim      *limiter
 	rng      *rand.Rand // waits and faults
 	netRng   *rand.Rand // network delays
+	svcRng   *rand.Rand // answer times
 	script   []Behavior
 	requests []Request
 
@@ -62,6 +63,7 @@ func NewHandler(cfg Config) *Handler {
 		lim:    newLimiter(cfg.Phases, cfg.Punishment),
 		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
 		netRng: rand.New(rand.NewPCG(uint64(cfg.Seed)^0x6a09e667f3bcc908, uint64(cfg.Seed))),
+		svcRng: rand.New(rand.NewPCG(uint64(cfg.Seed)^0xbb67ae8584caa73b, uint64(cfg.Seed)+1)),
 	}
 	switch cfg.RetryAfter {
 	case RetryAfterSeconds:
