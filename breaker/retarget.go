@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/pacerhttp/pacer/internal/replay"
@@ -35,17 +36,39 @@ type Target struct {
 	StripPrefix string
 	// MaxBody bounds the bytes read to rewrite Model. Zero means 4 MiB.
 	MaxBody int64
+	// Header holds headers of the fallback's own configuration (an
+	// account or project header, say), set on every request after the
+	// caller's allowed headers, replacing any of the same name.
+	Header http.Header
+	// Query names the query parameters of the caller's request that may
+	// cross to the fallback (for example "limit", "after"). None does by
+	// default: a query parameter may carry a credential ("key", "token",
+	// "sig"). The names are matched exactly.
+	Query []string
 }
 
 // Retarget returns a transport that sends each request to the provider t
 // names, through base (nil means [http.DefaultTransport]): it is meant for
 // [Config.Fallback].
 //
-// It never changes the caller's request; it sends a clone whose URL takes
-// BaseURL's scheme, host and path prefix (the query is kept, after any of
-// BaseURL's own), whose Authorization is t's, and which has none of the
-// primary's credentials and account headers (Authorization, api-key,
-// x-api-key, OpenAI-Organization, OpenAI-Project). With t.Model set, the
+// It never changes the caller's request. It sends a new request built from
+// an allowlist of what may cross from one provider to the other, so that no
+// credential of the primary (a header, a cookie, a query parameter) reaches
+// the fallback's server whatever its name:
+//
+//   - the URL takes BaseURL's scheme, user, host and path prefix, and its
+//     query is BaseURL's own followed by the caller's parameters that
+//     t.Query names (in their order; "&" and ";" both separate them);
+//     every other parameter is dropped;
+//   - the headers are only Accept, Accept-Encoding, Accept-Language,
+//     Cache-Control, Content-Encoding, Content-Type, Idempotency-Key and
+//     User-Agent from the caller's request, then t.Header, then
+//     "Authorization: Bearer <t.APIKey>" when t.APIKey is set; trailers are
+//     dropped;
+//   - the method, body, ContentLength, GetBody and context are the
+//     caller's.
+//
+// Credentials for the fallback thus come only from t. With t.Model set, the
 // body is read (at most t.MaxBody bytes, else [ErrBodyTooLarge]), its
 // "model" rewritten with every other byte kept, and the clone gets the new
 // body with ContentLength and GetBody to match; a body that is not a JSON
@@ -77,15 +100,30 @@ type retargeter struct {
 	url    *url.URL
 }
 
-// primaryHeaders are dropped from every retargeted request.
-var primaryHeaders = [...]string{"Authorization", "Api-Key", "X-Api-Key", "Openai-Organization", "Openai-Project"}
+// crossingHeaders are the only headers of the caller's request a
+// retargeted request carries (canonical form): they describe the body and
+// what the caller accepts, never who the caller is.
+var crossingHeaders = [...]string{
+	"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control",
+	"Content-Encoding", "Content-Type", "Idempotency-Key", "User-Agent",
+}
 
 func (r *retargeter) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := req.Clone(req.Context())
+	// A shallow copy whose URL, Header and Trailer are new: nothing of the
+	// caller's request is modified, and nothing is copied only to be
+	// dropped.
+	out := req.WithContext(req.Context())
 	out.URL = r.rewriteURL(req.URL)
 	out.Host = ""
-	for _, h := range primaryHeaders {
-		out.Header.Del(h)
+	out.Trailer = nil
+	out.Header = make(http.Header, len(crossingHeaders)+len(r.target.Header)+1)
+	for _, h := range crossingHeaders {
+		if v := req.Header[h]; len(v) > 0 {
+			out.Header[h] = append([]string(nil), v...)
+		}
+	}
+	for k, v := range r.target.Header {
+		out.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
 	if r.target.APIKey != "" {
 		out.Header.Set("Authorization", "Bearer "+r.target.APIKey)
@@ -107,14 +145,44 @@ func (r *retargeter) rewriteURL(in *url.URL) *url.URL {
 	}
 	u.Path = strings.TrimSuffix(r.url.Path, "/") + p
 	u.RawPath = ""
-	switch {
-	case r.url.RawQuery == "":
-	case in.RawQuery == "":
-		u.RawQuery = r.url.RawQuery
-	default:
-		u.RawQuery = r.url.RawQuery + "&" + in.RawQuery
+	u.Fragment, u.RawFragment = "", ""
+	u.ForceQuery = false
+	q := r.url.RawQuery
+	if keep := r.allowedQuery(in.RawQuery); keep != "" {
+		if q != "" {
+			q += "&"
+		}
+		q += keep
 	}
+	u.RawQuery = q
 	return &u
+}
+
+// allowedQuery returns the parameters of raw that Target.Query names,
+// joined by "&". A parameter's name is compared after unescaping, so an
+// escaped name cannot pass for an allowed one, nor an allowed one be lost.
+func (r *retargeter) allowedQuery(raw string) string {
+	if raw == "" || len(r.target.Query) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for raw != "" {
+		var pair string
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			pair, raw = raw[:i], raw[i+1:]
+		} else {
+			pair, raw = raw, ""
+		}
+		name, _, _ := strings.Cut(pair, "=")
+		if n, err := url.QueryUnescape(name); err != nil || !slices.Contains(r.target.Query, n) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
 }
 
 // rewriteBody reads body (closing it), rewrites its model, and installs the

@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,12 +19,14 @@ type captured struct {
 	body          string
 	contentLength int64
 	getBody       string
+	trailer       http.Header
 }
 
 func capture(got *captured) http.RoundTripper {
 	return transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		got.url, got.host = req.URL.String(), req.Host
 		got.header = req.Header.Clone()
+		got.trailer = req.Trailer.Clone()
 		got.contentLength = req.ContentLength
 		if req.Body != nil {
 			b, _ := io.ReadAll(req.Body)
@@ -42,16 +45,19 @@ func capture(got *captured) http.RoundTripper {
 func TestRetargetURL(t *testing.T) {
 	for _, tc := range []struct {
 		base, strip, in, want string
+		query                 []string
 	}{
-		{"https://api.openai.com/v1", "", "https://api.deepseek.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions"},
-		{"https://api.openai.com/v1", "", "https://api.deepseek.com/chat/completions", "https://api.openai.com/v1/chat/completions"},
-		{"https://openrouter.ai/api/v1/", "", "https://api.deepseek.com/v1/models?x=1", "https://openrouter.ai/api/v1/models?x=1"},
-		{"http://127.0.0.1:9/v1", "/api/v1", "https://proxy.example/api/v1/embeddings", "http://127.0.0.1:9/v1/embeddings"},
-		{"https://api.openai.com/v1", "", "https://api.deepseek.com/v1beta/x", "https://api.openai.com/v1/v1beta/x"},
-		{"https://x.example/v1?api-version=2", "", "https://api.deepseek.com/v1/chat/completions?a=b", "https://x.example/v1/chat/completions?api-version=2&a=b"},
+		{"https://api.openai.com/v1", "", "https://api.deepseek.com/v1/chat/completions", "https://api.openai.com/v1/chat/completions", nil},
+		{"https://api.openai.com/v1", "", "https://api.deepseek.com/chat/completions", "https://api.openai.com/v1/chat/completions", nil},
+		{"https://openrouter.ai/api/v1/", "", "https://api.deepseek.com/v1/models?x=1", "https://openrouter.ai/api/v1/models", nil},
+		{"https://openrouter.ai/api/v1/", "", "https://api.deepseek.com/v1/models?x=1&key=k;limit=2", "https://openrouter.ai/api/v1/models?x=1&limit=2", []string{"x", "limit"}},
+		{"http://127.0.0.1:9/v1", "/api/v1", "https://proxy.example/api/v1/embeddings", "http://127.0.0.1:9/v1/embeddings", nil},
+		{"https://api.openai.com/v1", "", "https://api.deepseek.com/v1beta/x", "https://api.openai.com/v1/v1beta/x", nil},
+		{"https://x.example/v1?api-version=2", "", "https://api.deepseek.com/v1/chat/completions?a=b", "https://x.example/v1/chat/completions?api-version=2&a=b", []string{"a"}},
+		{"https://x.example/v1?api-version=2", "", "https://api.deepseek.com/v1/chat/completions?a=b", "https://x.example/v1/chat/completions?api-version=2", nil},
 	} {
 		var got captured
-		rt, err := Retarget(capture(&got), Target{BaseURL: tc.base, StripPrefix: tc.strip})
+		rt, err := Retarget(capture(&got), Target{BaseURL: tc.base, StripPrefix: tc.strip, Query: tc.query})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,5 +172,70 @@ func TestRetargetNotJSONSentAsIs(t *testing.T) {
 	_ = resp.Body.Close()
 	if string(b) != "not json" {
 		t.Fatalf("echo %q", b)
+	}
+}
+
+// No credential of the primary crosses to the fallback, whatever header or
+// query parameter carries it: the fallback request is built from an
+// allowlist, and its credentials come from its Target alone.
+func TestRetargetCredentialsNeverCross(t *testing.T) {
+	var got captured
+	rt, err := Retarget(capture(&got), Target{
+		BaseURL: "https://fallback.example/v1?api-version=1",
+		APIKey:  "fb-key",
+		Header:  http.Header{"x-fallback-project": {"fb-project"}},
+		Query:   []string{"limit"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "SECRET"
+	query := "key=" + secret + "&api-key=" + secret + "&token=" + secret + "&sig=" + secret +
+		"&limit=5;key=" + secret + "&access_token=" + secret + "&%6Bey=" + secret + "&limit;sig=" + secret
+	req, _ := http.NewRequest(http.MethodPost, "https://user:"+secret+"@api.deepseek.com/v1/chat/completions?"+query+"#"+secret,
+		strings.NewReader(`{"model":"m"}`))
+	for _, h := range []string{
+		"Authorization", "Proxy-Authorization", "Cookie", "X-Goog-Api-Key", "Api-Key", "X-Api-Key",
+		"OpenAI-Organization", "OpenAI-Project", "Subscription-Key", "Ocp-Apim-Subscription-Key",
+		"X-Auth-Token", "X-Amz-Security-Token", "X-Fallback-Project", "Anthropic-Api-Key",
+	} {
+		req.Header.Set(h, secret)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "sdk/1")
+	req.Header.Set("Accept", "text/event-stream")
+	req.Trailer = http.Header{"X-Sig": {secret}}
+	snap := snapshot(req)
+	if _, err := rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if snap != snapshot(req) {
+		t.Fatalf("caller's request changed:\n%s\n%s", snap, snapshot(req))
+	}
+	if strings.Contains(got.url, secret) {
+		t.Errorf("fallback URL %s carries the primary's credentials", got.url)
+	}
+	if want := "https://fallback.example/v1/chat/completions?api-version=1&limit=5&limit"; got.url != want {
+		t.Errorf("fallback URL %s, want %s", got.url, want)
+	}
+	for k, vs := range got.header {
+		for _, v := range vs {
+			if strings.Contains(v, secret) {
+				t.Errorf("header %s: %q reached the fallback", k, v)
+			}
+		}
+	}
+	want := http.Header{
+		"Authorization":      {"Bearer fb-key"},
+		"X-Fallback-Project": {"fb-project"},
+		"Content-Type":       {"application/json"},
+		"User-Agent":         {"sdk/1"},
+		"Accept":             {"text/event-stream"},
+	}
+	if fmt.Sprint(got.header) != fmt.Sprint(want) {
+		t.Errorf("fallback headers %v, want %v", got.header, want)
+	}
+	if len(got.trailer) != 0 {
+		t.Errorf("trailer %v reached the fallback", got.trailer)
 	}
 }
