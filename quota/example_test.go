@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pacerhttp/pacer/quota"
 )
@@ -28,7 +29,7 @@ func Example() {
 	}))
 	defer srv.Close()
 
-	q := quota.New(quota.Config{QueueTimeout: 50_000_000}) // 50ms
+	q := quota.New(quota.Config{QueueTimeout: 50 * time.Millisecond})
 	client := &http.Client{Transport: q.Wrap(nil)}
 	for i := range 3 {
 		resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json",
