@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,10 +39,13 @@ type faultRow struct {
 	fault string // what goes wrong
 	want  string // the documented outcome
 
-	server  func(cfg *llmtest.Config, stream bool) // changes to the row's fake API
-	stack   func(cfg *pacer.Config)                // changes to the default stack, if any
-	script  []llmtest.Behavior                     // what the next requests get
-	timeout time.Duration                          // a deadline on the request's context
+	server func(cfg *llmtest.Config, stream bool) // changes to the row's fake API
+	// front, if set, sees each request first, with its ordinal from 1, and
+	// answers it itself when it returns true; the fake API answers the rest.
+	front   func(n int64, stream bool, w http.ResponseWriter, r *http.Request) bool
+	stack   func(cfg *pacer.Config) // changes to the default stack, if any
+	script  []llmtest.Behavior      // what the next requests get
+	timeout time.Duration           // a deadline on the request's context
 	cancel  cancelAt
 
 	status   int   // the status of the response RoundTrip returns; 0: an error
@@ -141,6 +146,16 @@ var faultRows = []faultRow{
 		cancel: midStream,
 		err:    context.Canceled, attempts: 1,
 	},
+	{
+		fault: "429 whose body stalls", want: "200 after 2 attempts: the discarded body's drain is bounded in time",
+		front:  stalled429,
+		status: 200, attempts: 2,
+	},
+	{
+		fault: "one byte of padding before the answer", want: "200 after 1 attempt, the padding hidden",
+		front:  leadingPadding,
+		status: 200, attempts: 1,
+	},
 }
 
 // TestFaultMatrix sends one request through the full default stack
@@ -174,7 +189,7 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 	if row.server != nil {
 		row.server(&cfg, stream)
 	}
-	srv := llmtest.NewServer(cfg)
+	srv := newFaultServer(cfg, stream, row.front)
 	counter := &loadgen.Counter{Base: http.DefaultTransport.(*http.Transport).Clone()}
 	pcfg := pacer.Config{Base: counter}
 	if row.stack != nil {
@@ -320,6 +335,63 @@ func checkAfter(t *testing.T, st *pacer.Stack, counter *loadgen.Counter) {
 func gateCounts(st *pacer.Stack) (limit, inFlight, queued int) {
 	st.Gate.EachKey(func(_ string, l, f, q int) { limit, inFlight, queued = limit+l, inFlight+f, queued+q })
 	return
+}
+
+// faultServer is the fake API behind a row's front.
+type faultServer struct {
+	*llmtest.Handler
+	ts *httptest.Server
+}
+
+func newFaultServer(cfg llmtest.Config, stream bool, front func(int64, bool, http.ResponseWriter, *http.Request) bool) *faultServer {
+	h := llmtest.NewHandler(cfg)
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if front != nil && front(n.Add(1), stream, w, r) {
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	return &faultServer{Handler: h, ts: ts}
+}
+
+func (s *faultServer) URL() string { return s.ts.URL + "/v1" }
+
+func (s *faultServer) Close() {
+	s.Handler.Close()
+	s.ts.Close()
+}
+
+// stalled429 answers the first request with a 429 whose body stops after a
+// few bytes and never ends, until the client gives up on it.
+func stalled429(n int64, _ bool, w http.ResponseWriter, r *http.Request) bool {
+	if n != 1 {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("retry-after-ms", "1")
+	w.WriteHeader(http.StatusTooManyRequests)
+	io.WriteString(w, `{"error":{"message":"Rate limit reached`)
+	w.(http.Flusher).Flush()
+	<-r.Context().Done()
+	return true
+}
+
+// leadingPadding answers every request with one byte of padding before the
+// answer, as some gateways do: an empty line before a JSON body, a comment
+// before a stream's first event.
+func leadingPadding(_ int64, stream bool, w http.ResponseWriter, r *http.Request) bool {
+	io.Copy(io.Discard, r.Body)
+	if stream {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, ": OPENROUTER PROCESSING\n\n")
+		io.WriteString(w, `data: {"id":"1","object":"chat.completion.chunk","model":"deepseek-chat","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":"stop"}]}`+"\n\n")
+		io.WriteString(w, "data: [DONE]\n\n")
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, "\n"+`{"id":"1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}]}`)
+	return true
 }
 
 // chat sends a chat completion request to the API at baseURL.
