@@ -53,7 +53,7 @@ func ExampleNewClient() {
 // before Background ones that queued earlier. Here the gate is fixed at one
 // request in flight; a first request holds it while a background and then an
 // interactive request queue.
-func ExampleNewStack_priority() {
+func ExampleNew_priority() {
 	srv := llmtest.NewServer(llmtest.Config{RecordRequests: true})
 	defer srv.Close()
 	st := pacer.New(pacer.Config{Gate: concurrency.Config{Limit: 1}})

@@ -210,11 +210,6 @@ func (s *Stack) Close() error {
 	return nil
 }
 
-// NewStack is [New], under the name the stack had before.
-//
-// Deprecated: use [New].
-func NewStack(cfg Config) *Stack { return New(cfg) }
-
 // NewClient returns an *http.Client whose transport is [New](cfg).
 //
 //	client := pacer.NewClient(pacer.Config{})

@@ -17,7 +17,6 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/pacerhttp/pacer"
-	"github.com/pacerhttp/pacer/quota"
 )
 
 // The windowed workload: quotaCallers goroutines share quotaRequests chat
@@ -124,17 +123,15 @@ var quotaContenders = []quotaContender{
 			option.WithHTTPClient(&http.Client{Transport: tr})), tr.CloseIdleConnections
 	}},
 	{"pacer-without-quota", pacerOpenAI(func() (*http.Client, func()) {
-		// The recommended stack as it is without the quota layer.
-		st := pacer.NewStack(pacer.Config{})
+		// The recommended stack with its quota layer left out.
+		st := pacer.New(pacer.Config{Without: pacer.LayerQuota})
 		return st.Client(), st.CloseIdleConnections
 	})},
 	{"pacer-with-quota", pacerOpenAI(func() (*http.Client, func()) {
-		// The quota layer under the recommended stack, on its base: every
-		// attempt is paced.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = pacer.DefaultMaxIdleConnsPerHost
-		st := pacer.NewStack(pacer.Config{Base: quota.New(quota.Config{}).Wrap(tr)})
-		return st.Client(), tr.CloseIdleConnections
+		// The recommended stack, quota layer included: every attempt is
+		// paced.
+		st := pacer.New(pacer.Config{})
+		return st.Client(), st.CloseIdleConnections
 	})},
 }
 

@@ -73,7 +73,7 @@ func (o Outcome) String() string {
 // replayed). Layers that detect such a failure late, such as keepalive's
 // connection closed while waiting to be scheduled, wrap it; [Classify] reports
 // it as [NetworkError].
-var ErrNoResponse = errors.New("transport: no response was delivered; the request may be retried")
+var ErrNoResponse = errors.New("transport: no response was delivered")
 
 // ErrRejected marks an error by which a pacer layer refused to send a
 // request at all: the breaker's open circuit, the gate's full queue or queue

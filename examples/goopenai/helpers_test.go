@@ -26,7 +26,7 @@ func newServer(t *testing.T, cfg llmtest.Config) *llmtest.Server {
 // cleanup so that goleak sees none of them.
 func newStack(t *testing.T, cfg pacer.Config) *pacer.Stack {
 	t.Helper()
-	st := pacer.NewStack(cfg)
+	st := pacer.New(cfg)
 	t.Cleanup(st.CloseIdleConnections)
 	return st
 }
