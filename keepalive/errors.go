@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/sentinel"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -14,9 +15,9 @@ import (
 // never scheduled. Nothing of the response reached the caller, so the error
 // also matches [transport.ErrNoResponse]: [transport.Classify] reports it as
 // [transport.NetworkError] and a retry layer may send the request again.
-var ErrClosedWhileWaiting error = &sentinel{
-	msg: "keepalive: connection closed while waiting for the response to start",
-}
+var ErrClosedWhileWaiting = sentinel.New(
+	"keepalive: connection closed while waiting for the response to start",
+	transport.ErrNoResponse)
 
 // ErrWaitTimeout reports that [Config.MaxWait] passed before the first byte
 // of real content arrived. It matches [os.ErrDeadlineExceeded], the error of
@@ -25,28 +26,9 @@ var ErrClosedWhileWaiting error = &sentinel{
 // caller's own context expired. Nothing of the response reached the caller,
 // so it matches [transport.ErrNoResponse] as well; whether a timeout is
 // retried is the retry layer's policy.
-var ErrWaitTimeout error = &sentinel{
-	msg:      "keepalive: gave up waiting for the response to start (Config.MaxWait passed)",
-	deadline: true,
-}
-
-const retryHint = "; nothing of the response was delivered, so the request may be sent again"
-
-// sentinel is the type of the package's sentinel errors. Each also matches
-// transport.ErrNoResponse, and the timeout one os.ErrDeadlineExceeded.
-type sentinel struct {
-	msg      string
-	deadline bool
-}
-
-func (e *sentinel) Error() string { return e.msg + retryHint }
-
-func (e *sentinel) Is(target error) bool {
-	return target == transport.ErrNoResponse || (e.deadline && target == os.ErrDeadlineExceeded)
-}
-
-// Timeout reports whether the error is a deadline, as net.Error does.
-func (e *sentinel) Timeout() bool { return e.deadline }
+var ErrWaitTimeout = sentinel.NewTimeout(
+	"keepalive: gave up waiting for the response to start (Config.MaxWait passed)",
+	transport.ErrNoResponse, os.ErrDeadlineExceeded)
 
 // WaitError is the error RoundTrip returns when the wait for the first byte
 // of real content fails. errors.Is matches its Err ([ErrClosedWhileWaiting]
@@ -65,15 +47,11 @@ type WaitError struct {
 }
 
 func (e *WaitError) Error() string {
-	msg := e.Err.Error()
-	if s, ok := e.Err.(*sentinel); ok {
-		msg = s.msg
-	}
-	msg = fmt.Sprintf("%s (after %v and %d keep-alive bytes)", msg, e.Waited, e.KeepAliveBytes)
+	msg := fmt.Sprintf("%v (after %v and %d keep-alive bytes)", e.Err, e.Waited, e.KeepAliveBytes)
 	if e.Cause != nil {
 		msg += ": " + e.Cause.Error()
 	}
-	return msg + retryHint
+	return msg
 }
 
 // Unwrap returns Err and Cause.
