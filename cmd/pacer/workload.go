@@ -57,7 +57,7 @@ func newBaseTransport() *http.Transport {
 }
 
 func newPacerContender(counter *loadgen.Counter) *contender {
-	st := pacer.NewStack(pacer.Config{Base: counter})
+	st := pacer.New(pacer.Config{Base: counter})
 	return &contender{name: "pacer", client: st.Client(), counter: counter, stack: st}
 }
 
