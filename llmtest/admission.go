@@ -8,6 +8,7 @@ type plan struct {
 	service        time.Duration // from the start of the answer to its end
 	wait           time.Duration // keep-alive phase before the answer
 	closeAfterWait bool
+	lim            *limiter // that counts it in flight
 }
 
 // decide pops the script, applies overload windows and the limit, and for
@@ -15,10 +16,14 @@ type plan struct {
 // generator, in admission order. It reports the behaviour to answer with
 // immediately (an error status or a reset) when the request is not
 // admitted, and whether it was admitted.
-func (s *Handler) decide() (plan, bool) {
+func (s *Handler) decide(model string) (plan, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	lim := s.lim
+	if l, ok := s.modelLims[model]; ok {
+		lim = l
+	}
 	b := Normal
 	if len(s.script) > 0 {
 		b = s.script[0]
@@ -27,29 +32,29 @@ func (s *Handler) decide() (plan, bool) {
 	switch b {
 	case Normal:
 	case RateLimit:
-		s.lim.advance(now)
-		s.lim.rejected(now)
+		lim.advance(now)
+		lim.rejected(now)
 		return plan{behavior: RateLimit}, false
 	case Overload, ServerError, PaymentRequired, ResetBeforeHeaders:
 		return plan{behavior: b}, false
 	case WaitThenAnswer:
-		s.lim.enter()
-		return plan{behavior: b, wait: s.scriptedWait(false)}, true
+		lim.enter()
+		return plan{behavior: b, wait: s.scriptedWait(false), lim: lim}, true
 	case WaitThenClose:
-		s.lim.enter()
-		return plan{behavior: b, wait: s.scriptedWait(true), closeAfterWait: true}, true
+		lim.enter()
+		return plan{behavior: b, wait: s.scriptedWait(true), closeAfterWait: true, lim: lim}, true
 	default:
-		s.lim.enter()
-		return plan{behavior: b}, true
+		lim.enter()
+		return plan{behavior: b, lim: lim}, true
 	}
 	if s.overloaded(now) {
 		return plan{behavior: Overload}, false
 	}
-	if !s.lim.admit(now) {
-		s.lim.rejected(now)
+	if !lim.admit(now) {
+		lim.rejected(now)
 		return plan{behavior: RateLimit}, false
 	}
-	var p plan
+	p := plan{lim: lim}
 	uWait, uFault := s.rng.Float64(), s.rng.Float64()
 	w := s.cfg.Wait
 	if w.Duration > 0 && uWait < w.Share {
@@ -98,8 +103,8 @@ func (s *Handler) overloaded(now time.Duration) bool {
 }
 
 // release counts an admitted request out of flight.
-func (s *Handler) release() {
+func (s *Handler) release(p plan) {
 	s.mu.Lock()
-	s.lim.leave()
+	p.lim.leave()
 	s.mu.Unlock()
 }

@@ -41,6 +41,14 @@ const (
 	RetryAfterMillis
 )
 
+// ModelLimit is the limit of one model in [Config.Models]: a schedule of
+// phases as [Config.Phases] (empty means unlimited), or a random walk,
+// which replaces the phases when its Start is set.
+type ModelLimit struct {
+	Phases []Phase
+	Walk   Walk
+}
+
 // Window is a span of time, as offsets from the server's start. When the
 // limit schedule has phases, windows repeat with the phase cycle and their
 // offsets are taken within the cycle.
@@ -87,6 +95,14 @@ type Config struct {
 	// Phases is the schedule of the account limit, repeating; empty means
 	// unlimited.
 	Phases []Phase
+	// Walk, when its Start is set, makes the account limit follow a seeded
+	// random walk instead of Phases.
+	Walk Walk
+	// Models gives models limits of their own, each with its own
+	// requests in flight and punishment: a request whose JSON "model" is a
+	// key of the map is admitted under that model's limit, any other
+	// request under the account limit (Phases or Walk).
+	Models map[string]ModelLimit
 	// ServiceTime is the time from admission (after any scheduling wait) to
 	// the last byte of the answer; zero means 20ms, negative means none.
 	ServiceTime time.Duration
@@ -180,6 +196,14 @@ func (cfg Config) withDefaults() Config {
 		cfg.Punishment.Threshold = 0
 	}
 	cfg.Phases = append([]Phase(nil), cfg.Phases...)
+	if cfg.Models != nil {
+		m := make(map[string]ModelLimit, len(cfg.Models))
+		for k, v := range cfg.Models {
+			v.Phases = append([]Phase(nil), v.Phases...)
+			m[k] = v
+		}
+		cfg.Models = m
+	}
 	cfg.Overload = append([]Window(nil), cfg.Overload...)
 	return cfg
 }

@@ -99,12 +99,12 @@ func (s *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, body400)
 		return
 	}
-	p, admitted := s.decide()
+	p, admitted := s.decide(req.Model)
 	if !admitted {
 		s.answerError(w, p.behavior)
 		return
 	}
-	defer s.release()
+	defer s.release(p)
 	p.service = s.serviceTime()
 	s.serve(w, r, &req, p)
 }

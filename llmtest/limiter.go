@@ -9,7 +9,8 @@ import "time"
 type limiter struct {
 	phases   []Phase // phases with a positive Duration
 	cycle    time.Duration
-	constant int // the limit when cycle is zero
+	constant int     // the limit when cycle is zero and there is no walk
+	walk     *walker // replaces the phases when set
 
 	punishOn      bool
 	pun           Punishment
@@ -22,6 +23,17 @@ type limiter struct {
 	integral int64 // request·nanoseconds from 0 to last
 	last     time.Duration
 	cycleInt [2]int64 // integral over one cycle, unpunished and punished
+}
+
+// newModelLimiter returns the limiter of a [ModelLimit]: its walk when it
+// has one, else its phases.
+func newModelLimiter(m ModelLimit, seed uint64, p Punishment) *limiter {
+	if m.Walk.Start <= 0 {
+		return newLimiter(m.Phases, p)
+	}
+	l := newLimiter(nil, p)
+	l.walk = newWalker(m.Walk, seed)
+	return l
 }
 
 func newLimiter(phases []Phase, p Punishment) *limiter {
@@ -57,6 +69,9 @@ func (l *limiter) effective(base int, punished bool) int {
 
 // base returns the scheduled limit at t.
 func (l *limiter) base(t time.Duration) int {
+	if l.walk != nil {
+		return l.walk.at(t, l.effective)
+	}
 	if l.cycle == 0 {
 		return l.constant
 	}
@@ -78,6 +93,9 @@ func (l *limiter) limit(t time.Duration) int {
 // cumulative returns the integral from 0 to t of the limit, as if the
 // whole span were punished (or not), in request·nanoseconds.
 func (l *limiter) cumulative(t time.Duration, punished bool) int64 {
+	if l.walk != nil {
+		return l.walk.cumulative(t, punished, l.effective)
+	}
 	if l.cycle == 0 {
 		return int64(l.effective(l.constant, punished)) * int64(t)
 	}

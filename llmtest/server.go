@@ -30,13 +30,14 @@ type Handler struct {
 	created         int64
 	retryAfterValue string
 
-	mu       sync.Mutex // guards the fields below
-	lim      *limiter
-	rng      *rand.Rand // waits and faults
-	netRng   *rand.Rand // network delays
-	svcRng   *rand.Rand // answer times
-	script   []Behavior
-	requests []Request
+	mu        sync.Mutex          // guards the fields below
+	lim       *limiter            // the account limit
+	modelLims map[string]*limiter // per-model limits
+	rng       *rand.Rand          // waits and faults
+	netRng    *rand.Rand          // network delays
+	svcRng    *rand.Rand          // answer times
+	script    []Behavior
+	requests  []Request
 
 	seq                                                       atomic.Int64
 	nRequests, nCompleted, nRateLimited, nOverloaded          atomic.Int64
@@ -60,10 +61,16 @@ func NewHandler(cfg Config) *Handler {
 		cfg:    cfg,
 		done:   make(chan struct{}),
 		chunks: answerChunks(cfg.StreamChunks),
-		lim:    newLimiter(cfg.Phases, cfg.Punishment),
+		lim:    newModelLimiter(ModelLimit{Phases: cfg.Phases, Walk: cfg.Walk}, uint64(cfg.Seed), cfg.Punishment),
 		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x9e3779b97f4a7c15)),
 		netRng: rand.New(rand.NewPCG(uint64(cfg.Seed)^0x6a09e667f3bcc908, uint64(cfg.Seed))),
 		svcRng: rand.New(rand.NewPCG(uint64(cfg.Seed)^0xbb67ae8584caa73b, uint64(cfg.Seed)+1)),
+	}
+	if len(cfg.Models) > 0 {
+		s.modelLims = make(map[string]*limiter, len(cfg.Models))
+		for name, m := range cfg.Models {
+			s.modelLims[name] = newModelLimiter(m, uint64(cfg.Seed)^fnv64(name), cfg.Punishment)
+		}
 	}
 	switch cfg.RetryAfter {
 	case RetryAfterSeconds:
@@ -140,6 +147,28 @@ func (s *Handler) Stats() Stats {
 	st.Limit = s.lim.limit(now)
 	st.LimitIntegral = float64(s.lim.integral) / float64(time.Second)
 	st.Elapsed = max(now, s.lim.last)
+	if len(s.modelLims) > 0 {
+		st.Models = make(map[string]ModelStats, len(s.modelLims))
+		for name, l := range s.modelLims {
+			l.advance(now)
+			st.Models[name] = ModelStats{
+				InFlight:      l.inflight,
+				PeakInFlight:  l.peak,
+				Limit:         l.limit(now),
+				LimitIntegral: float64(l.integral) / float64(time.Second),
+			}
+		}
+	}
 	s.mu.Unlock()
 	return st
+}
+
+// fnv64 is FNV-1a, to give each model's walk a seed of its own.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range len(s) {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }

@@ -31,6 +31,10 @@ type Stats struct {
 	// server closed) before the answer was complete.
 	Canceled int64
 
+	// InFlight, PeakInFlight, Limit and LimitIntegral describe the
+	// account limit, which admits the requests of every model without a
+	// limit of its own; Models describes the others.
+
 	// InFlight is the number of requests admitted and not yet finished.
 	InFlight int
 	// PeakInFlight is the highest InFlight seen.
@@ -44,6 +48,25 @@ type Stats struct {
 	LimitIntegral float64
 	// Elapsed is the time since the server started.
 	Elapsed time.Duration
+	// Models holds, for each model of [Config.Models], its own requests in
+	// flight and limit; nil when there are none.
+	Models map[string]ModelStats
+}
+
+// ModelStats is the state of one model's limit in [Stats.Models]; the
+// fields mean what the same fields of [Stats] mean.
+type ModelStats struct {
+	InFlight, PeakInFlight, Limit int
+	LimitIntegral                 float64
+}
+
+// MeanLimit returns LimitIntegral divided by elapsed, as [Stats.MeanLimit]
+// does.
+func (m ModelStats) MeanLimit(elapsed time.Duration) float64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	return m.LimitIntegral / elapsed.Seconds()
 }
 
 // MeanLimit returns LimitIntegral divided by Elapsed in seconds: the mean
