@@ -1,6 +1,9 @@
 package concurrency
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // adaptive is the limit-learning state of one key, fed by the in-process
 // limiter under the key's lock, with time passed in. The package
@@ -19,19 +22,37 @@ type adaptive struct {
 	// epoch counts decreases.
 	epoch uint64
 	// streak counts the decreases at levels within the limit since the
-	// last success of the epoch: dropStreak of them halve the limit.
-	streak int
+	// last success of the epoch, each within streakWindow of the one
+	// before (at streakAt): dropStreak of them halve the limit.
+	streak   int
+	streakAt time.Time
 
-	// probe is the level of the request admitted above the limit (limit+1)
-	// and probeAt when; probe is zero when none is pending.
-	probe   int
-	probeAt time.Time
+	// probe is the top level of the pending probe, a block of requests
+	// admitted above the limit (limit+1 up to probe), probeLeft how many
+	// more of them may still go, and probeAt when the first went; probe is
+	// zero when none is pending.
+	probe, probeLeft int
+	probeAt          time.Time
 	// next is the earliest time of the next probe.
 	next time.Time
-	// raised is the level the last settled probe raised the limit to,
-	// until an answer from that level shows whether the server served it
-	// at once; zero when none is in doubt.
-	raised int
+	// raisedFrom and raised are the limits before and after the last
+	// settled probe, until an answer from its levels shows whether the
+	// server served them at once; raised is zero when none is in doubt.
+	raisedFrom, raised int
+
+	// slow is set during the fast cold start, until the first 429 or busy
+	// sign: probes are blocks that grow the limit by up to growth per
+	// round trip (see step). growth is at most 1 when it is off.
+	slow   bool
+	growth float64
+	// answered is set by the first success or 429: no probe goes before
+	// it, when nothing says how long a 429 would take to come back.
+	answered bool
+
+	// held is a moving average of how long a successful request held its
+	// permit, from admission to the end of its body: for a stream, the
+	// whole stream, not only its time to headers.
+	held time.Duration
 
 	// rejectRTT is a decaying maximum of how long a 429 takes to come
 	// back, fastest the shortest latency of any response, and rtt a moving
@@ -52,10 +73,34 @@ const (
 	minGap = 200 * time.Microsecond
 	// defaultRTT stands for the round trip before any success was timed.
 	defaultRTT = 50 * time.Millisecond
+	// maxRTT bounds the round trip the hold is counted in, so that streams
+	// of many minutes hold probing off for at most holdRTTs·maxRTT.
+	maxRTT = 10 * time.Second
+	// slowBurst is the largest probe of the fast cold start: the most
+	// requests sent above the limit before a 429 can come back, which
+	// bounds what an overshoot of the server's limit costs.
+	slowBurst = 16
 )
 
 func newAdaptive(initial, min, max int) adaptive {
 	return adaptive{min: min, max: max, limit: clamp(initial, min, max)}
+}
+
+// slowStart turns the fast cold start on, with at most the given growth
+// per round trip; a growth of 1 or less leaves it off.
+func (a *adaptive) slowStart(growth float64) {
+	a.slow, a.growth = growth > 1, growth
+}
+
+// step is the size of the next probe: one level, or during the fast cold
+// start the growth a probe gap allows at growth per round trip (at most
+// slowBurst, at least one).
+func (a *adaptive) step() int {
+	if !a.slow {
+		return 1
+	}
+	f := math.Pow(a.growth, float64(a.gap())/float64(a.roundTrip())) - 1
+	return clamp(int(float64(a.limit)*f), 1, slowBurst)
 }
 
 func clamp(v, lo, hi int) int {
@@ -73,51 +118,78 @@ func clamp(v, lo, hi int) int {
 func (a *adaptive) current() int { return max(a.limit, a.probe) }
 
 // gap is how long a probe must go without a 429 before its level counts as
-// fitting: three times the time a 429 takes to come back (an eighth of the
-// fastest response before any 429 was seen).
+// fitting: three times the time a 429 takes to come back. Before any 429
+// was seen, it is a guess at that time: an eighth of a permit's hold, but
+// no more than the fastest response took to its headers, and no less
+// than an eighth of that. (A JSON answer's headers come with its end, a
+// stream's a round trip after it was sent, as a 429 does.)
 func (a *adaptive) gap() time.Duration {
 	var g time.Duration
 	switch {
 	case a.rejectRTT > 0:
 		g = 3 * a.rejectRTT
 	case a.fastest > 0:
-		g = a.fastest / 8
+		g = max(a.fastest/8, min(a.fastest, a.held/8))
 	default:
 		g = defaultGap
 	}
 	return max(g, minGap)
 }
 
-// roundTrip is the round trip the hold is counted in.
+// roundTrip is the round trip the hold and the cold start's rounds are
+// counted in: how long a successful request holds its permit (admission
+// to the end of its body), or its time to headers when that is all that
+// was measured, within maxRTT.
 func (a *adaptive) roundTrip() time.Duration {
-	if a.rtt > 0 {
-		return a.rtt
+	rt := max(a.rtt, a.held)
+	if rt <= 0 {
+		return defaultRTT
 	}
-	return defaultRTT
+	return min(rt, maxRTT)
+}
+
+// heldFor learns how long a successful request held its permit.
+func (a *adaptive) heldFor(d time.Duration) {
+	switch {
+	case d <= 0:
+	case a.held == 0:
+		a.held = d
+	default:
+		a.held += (d - a.held) / 8
+	}
 }
 
 // probeWait settles a pending probe that went the gap without a 429 (its
-// level fits: the limit rises to it) and reports how long until a request
-// may be admitted above the limit: zero means now, negative never (the
-// limit is at its maximum).
+// levels fit: the limit rises to its top) and reports how long until a
+// request may be admitted above the limit: zero means now (a new probe, or
+// the rest of a pending one), negative never (the limit is at its maximum,
+// or nothing was answered yet).
 func (a *adaptive) probeWait(now time.Time) time.Duration {
 	if a.probe > 0 {
 		if d := a.probeAt.Add(a.gap()).Sub(now); d > 0 {
+			if a.probeLeft > 0 {
+				return 0
+			}
 			return d
 		}
-		a.limit, a.raised, a.probe = a.probe, a.probe, 0
+		a.raisedFrom, a.limit, a.raised, a.probe = a.limit, a.probe, a.probe, 0
 	}
-	if a.limit >= a.max {
+	if a.limit >= a.max || !a.answered {
 		return -1
 	}
 	return max(a.next.Sub(now), 0)
 }
 
-// admitted records an admission at level x at now: a probe when x is above
-// the limit.
+// admitted records an admission at level x at now: part of a probe when x
+// is above the limit, the first of a new one when none is pending.
 func (a *adaptive) admitted(x int, now time.Time) {
-	if x > a.limit {
-		a.probe, a.probeAt = x, now
+	switch {
+	case x <= a.limit:
+	case a.probe == 0:
+		n := min(a.step(), a.max-a.limit)
+		a.probe, a.probeLeft, a.probeAt = a.limit+n, n-1, now
+	case a.probeLeft > 0:
+		a.probeLeft--
 	}
 }
 
@@ -145,10 +217,11 @@ func (a *adaptive) timed(limited bool, latency time.Duration) {
 // ep, served at once: the levels in force fit, so a run of decreases was
 // not a drop, and a raise to x is no longer in doubt.
 func (a *adaptive) success(x int, ep uint64) {
+	a.answered = true
 	if ep == a.epoch {
 		a.streak = 0
 	}
-	if x >= a.raised {
+	if x > a.raisedFrom {
 		a.raised = 0
 	}
 }
@@ -166,6 +239,7 @@ func (a *adaptive) success(x int, ep uint64) {
 // probing and counts toward a drop.
 func (a *adaptive) rateLimited(x int, ep uint64, inFlight int, now time.Time) bool {
 	old := a.limit
+	a.answered, a.slow = true, false
 	current := ep == a.epoch
 	if current {
 		a.epoch++
@@ -177,14 +251,28 @@ func (a *adaptive) rateLimited(x int, ep uint64, inFlight int, now time.Time) bo
 	}
 	a.lower(min(x-1, inFlight))
 	if current {
-		// Three decreases in a row, with no success between, are a
-		// drop: halve.
+		// Three decreases in a row, each as soon as a 429 could follow
+		// the one before, with no success between, are a drop: halve.
+		// Decreases further apart are the limit found again, one level
+		// at a time, as answers that take many 429 round trips end.
+		if a.streak > 0 && now.Sub(a.streakAt) > a.streakWindow() {
+			a.streak = 0
+		}
+		a.streakAt = now
 		if a.streak++; a.streak >= dropStreak {
 			a.lower(x / 2)
 			a.streak = 0
 		}
 	}
 	return a.limit != old
+}
+
+// streakWindow is how soon a decrease must follow the one before to
+// count toward a drop: a probe gap (a few 429 round trips) and the mean
+// time between two requests' ends at the current limit, when the next
+// admission goes.
+func (a *adaptive) streakWindow() time.Duration {
+	return a.gap() + a.roundTrip()/time.Duration(max(a.limit, 1))
 }
 
 // lower brings the limit down to at most l (and at least min), dropping a
@@ -207,10 +295,11 @@ func (a *adaptive) lower(l int) {
 // waited); a raise to x or below it is undone too; and the next probe
 // waits a round trip.
 func (a *adaptive) busy(x, base int, now time.Time) {
+	a.slow = false
 	a.probe = 0
 	to := a.limit
-	if a.raised > 0 && x >= a.raised {
-		to = a.raised - 1
+	if a.raised > 0 && x > a.raisedFrom {
+		to = a.raisedFrom
 		a.raised = 0
 	}
 	a.lower(min(to, base))

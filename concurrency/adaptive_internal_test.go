@@ -2,6 +2,7 @@ package concurrency
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -18,7 +19,119 @@ func timedAdaptive(initial int) adaptive {
 	a := newAdaptive(initial, 1, 100)
 	a.timed(false, 40*ms)
 	a.timed(true, ms)
+	a.answered = true
 	return a
+}
+
+func TestAdaptiveNoProbeBeforeAnswer(t *testing.T) {
+	a := newAdaptive(4, 1, 100)
+	a.timed(false, 40*ms)
+	if d := a.probeWait(t0); d >= 0 {
+		t.Errorf("probe wait %v before any answer, want none (negative)", d)
+	}
+	a.success(4, 0)
+	if d := a.probeWait(t0); d != 0 {
+		t.Errorf("probe wait %v after a success, want 0", d)
+	}
+}
+
+// slowAdaptive is a cold adaptive state in its fast start: answers held
+// for 400ms, 429s back in 10ms before any was seen is unknown, so the gap
+// is an eighth of the hold: 50ms.
+func slowAdaptive(initial int, growth float64) adaptive {
+	a := newAdaptive(initial, 1, 10000)
+	a.slowStart(growth)
+	a.timed(false, 400*ms)
+	a.heldFor(400 * ms)
+	a.success(initial, 0)
+	return a
+}
+
+func TestAdaptiveSlowStartProbesInBlocks(t *testing.T) {
+	a := slowAdaptive(40, 2)
+	if a.gap() != 50*ms || a.roundTrip() != 400*ms {
+		t.Fatalf("gap %v round trip %v, want 50ms 400ms", a.gap(), a.roundTrip())
+	}
+	// Doubling per 400ms is 2^(1/8) per 50ms gap: 40 · 0.09 = 3 levels.
+	want := int(40 * (math.Pow(2, 1.0/8) - 1))
+	a.admitted(41, t0)
+	if a.probe != 40+want || a.probeLeft != want-1 {
+		t.Fatalf("probe %d left %d, want %d %d", a.probe, a.probeLeft, 40+want, want-1)
+	}
+	// The rest of the block may go at once...
+	for x := 42; x <= 40+want; x++ {
+		if d := a.probeWait(t0); d != 0 {
+			t.Fatalf("probe wait %v for level %d of the block, want 0", d, x)
+		}
+		a.admitted(x, t0)
+	}
+	// ...and no more until the block settles.
+	if d := a.probeWait(t0.Add(10 * ms)); d != 40*ms {
+		t.Errorf("probe wait %v with the block sent, want 40ms", d)
+	}
+	if d := a.probeWait(t0.Add(50 * ms)); d != 0 || a.limit != 40+want {
+		t.Errorf("after the gap: wait %v limit %d, want 0 %d", d, a.limit, 40+want)
+	}
+	// At a high limit, a block is at most slowBurst.
+	b := slowAdaptive(1000, 2)
+	b.admitted(1001, t0)
+	if b.probe != 1000+slowBurst {
+		t.Errorf("probe %d at limit 1000, want %d", b.probe, 1000+slowBurst)
+	}
+}
+
+func TestAdaptiveSlowStartGrowthCap(t *testing.T) {
+	for _, c := range []struct {
+		growth float64
+		want   int // block size at limit 150
+	}{
+		{2, int(150 * (math.Pow(2, 1.0/8) - 1))},
+		{1.25, int(150 * (math.Pow(1.25, 1.0/8) - 1))},
+		{1, 1},
+		{0.5, 1},
+	} {
+		a := slowAdaptive(150, c.growth)
+		if got := a.step(); got != c.want {
+			t.Errorf("growth %v: block %d at limit 150, want %d", c.growth, got, c.want)
+		}
+	}
+}
+
+func TestAdaptiveSlowStartEnds(t *testing.T) {
+	for name, signal := range map[string]func(a *adaptive){
+		"429":  func(a *adaptive) { a.rateLimited(200, a.epoch, 199, t0) },
+		"busy": func(a *adaptive) { a.busy(200, 200, t0) },
+	} {
+		a := slowAdaptive(200, 2)
+		signal(&a)
+		if a.slow || a.step() != 1 {
+			t.Errorf("%s: fast start %v, block %d after the signal, want off and 1", name, a.slow, a.step())
+		}
+	}
+}
+
+// TestAdaptiveStreakNeedsQuickDecreases checks that decreases far apart
+// (the limit found again as long answers end) do not halve the limit, and
+// that decreases as quick as 429s can follow each other do.
+func TestAdaptiveStreakNeedsQuickDecreases(t *testing.T) {
+	a := timedAdaptive(50) // gap 3ms, round trip 40ms: a window of 3.8ms
+	at := t0
+	for range 5 {
+		at = at.Add(10 * ms)
+		a.rateLimited(a.limit, a.epoch, a.limit, at)
+	}
+	if a.limit != 45 {
+		t.Errorf("limit %d after 5 decreases 10ms apart from 50, want 45", a.limit)
+	}
+	b := timedAdaptive(50)
+	at = t0
+	for range 3 {
+		at = at.Add(2 * ms)
+		b.rateLimited(b.limit, b.epoch, b.limit, at)
+	}
+	if b.limit != 24 {
+		t.Errorf("limit %d after 3 decreases 2ms apart from 50, want 24 (halved)", b.limit)
+	}
 }
 
 func TestAdaptiveProbeSettlesAfterGap(t *testing.T) {

@@ -8,15 +8,26 @@ import (
 // Defaults applied by [New] and [NewLimiter] to a zero [Config].
 const (
 	// DefaultInitialLimit is where an adaptive limit starts: low, as
-	// rate-limited APIs ask new clients to start, and raised one probe
-	// gap (a few 429 round trips) per level while the server accepts more.
+	// rate-limited APIs ask new clients to start. While requests wait and
+	// no 429 has come, it doubles every round trip (see
+	// [Config].MaxGrowth), so a cold gate reaches a limit L in about
+	// log2(L/4) round trips.
 	DefaultInitialLimit = 4
 	// DefaultMinLimit is the floor of an adaptive limit.
 	DefaultMinLimit = 1
-	// DefaultMaxLimit is the ceiling of an adaptive limit.
-	DefaultMaxLimit = 256
+	// DefaultMaxLimit is the ceiling of an adaptive limit: far above the
+	// largest per-model concurrency limits providers publish (DeepSeek's
+	// is 2500), so that the server's 429s, not the ceiling, find the
+	// limit. It costs nothing until requests are in flight.
+	DefaultMaxLimit = 10000
 	// DefaultMaxQueue is how many requests may wait per key.
 	DefaultMaxQueue = 4096
+	// DefaultMaxGrowth is the cold start's default growth per round trip:
+	// doubling, as TCP's slow start. A server that answers an excess at
+	// once with a 429 (DeepSeek's concurrency limit) is found within a
+	// round trip of the first 429, and the gate's bound on raises per
+	// probe gap keeps the overshoot to a few 429s.
+	DefaultMaxGrowth = 2.0
 )
 
 // Config configures a [Gate] and the in-process [Limiter] it uses by
@@ -43,6 +54,16 @@ type Config struct {
 	InitialLimit int
 	MinLimit     int
 	MaxLimit     int
+
+	// MaxGrowth caps the fast cold start of an adaptive limit: until the
+	// first 429 or sign of a full platform, each success while requests
+	// wait raises the limit by one, multiplying it by at most MaxGrowth
+	// per round trip (the time a permit is held). Zero means
+	// [DefaultMaxGrowth]; 1 or less turns the fast start off, leaving the
+	// probes, which climb one level per probe gap. Lower it (1.25, say)
+	// for an API that punishes fast ramps, as Anthropic's "acceleration
+	// limits" do.
+	MaxGrowth float64
 
 	// MaxQueue is how many requests may wait per key when its limit is
 	// reached; one more fails at once with [ErrQueueFull]. Zero means

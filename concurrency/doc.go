@@ -49,12 +49,19 @@
 //     probe that goes three times the time a 429 takes (the gap) without
 //     one fits: the limit rises to its level, and the next probe may go at
 //     once. Climbing costs one gap per level, not a round trip, and an
-//     overshoot costs one 429.
-//   - Hold. A probe that fails costs that one 429 and no slot (the limit is
-//     unchanged), and holds probing off for five round trips (of the
-//     successes' latency), so that sitting at the server's limit costs a
-//     few 429s a second, while a limit that rose is found within that
-//     time.
+//     overshoot costs one 429. No probe goes before the key's first answer
+//     (a success or a 429), when nothing says how long a 429 takes.
+//   - Fast cold start. Until the first 429 or sign of a full platform, a
+//     probe is a block of levels, sized so that the limit grows by at most
+//     [Config].MaxGrowth (twice by default) per round trip and by at most
+//     16 levels per gap: a gate that starts at 4 under a limit of 500 finds
+//     it in a few seconds, and an overshoot costs at most 16 429s.
+//   - Hold. A probe that fails costs its 429s and no slot (the limit is
+//     unchanged), and holds probing off for five round trips, so that
+//     sitting at the server's limit costs a few 429s a second, while a
+//     limit that rose is found within that time. A round trip here is how
+//     long a success held its permit, to the end of its body (a stream's
+//     whole length), counted at most as ten seconds.
 //   - Bound. Any other 429 at level x lowers the limit to x−1, and to the
 //     requests still in flight if fewer: the server counts no request that
 //     the gate does not count, so when it rejected, its limit was in
@@ -64,8 +71,10 @@
 //   - One burst, one signal. Only the first of those 429s per epoch holds
 //     probing off and counts toward a drop; the others were sent before
 //     the decrease and only bound the limit as above. Three counted
-//     decreases in a row, with no success of the epoch between, mean the
-//     server's limit fell far (a step down, a punishment): the limit halves.
+//     decreases in a row, with no success of the epoch between, each
+//     within a gap and a request's share of a round trip of the one
+//     before, mean the server's limit fell far (a step down, a
+//     punishment): the limit halves.
 //   - Busy. A success that waited to be scheduled (its body reports a
 //     schedule wait, a ScheduleWait() time.Duration method), or a 503, means the
 //     platform is full. It is learned when the response starts, not when
@@ -85,9 +94,8 @@
 // slowly. Here the level of each 429 says how far the limit is, so a step
 // down costs about one 429 per request the server was still serving above
 // its new limit, and a step up is found by the next probe and climbed one
-// gap per level. Against a server whose limit steps 16→6→24 every two
-// seconds with 40 ms requests, this costs about five 429s a second while
-// it sits at the server's limit, far below what such servers punish.
+// gap per level, while sitting at the server's limit costs a few 429s a
+// second, far below what such servers punish.
 //
 // [Gate.Stats] reports the limit in force; [Config].OnLimit sees every
 // change.

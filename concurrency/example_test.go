@@ -67,13 +67,17 @@ func ExampleGate_Acquire() {
 // gap (a millisecond before any response was timed) that level fits. A
 // probe that fails costs one 429 and leaves the limit where it was.
 func ExampleNew_adaptive() {
-	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxLimit: 8})
+	// MaxGrowth 1 turns the fast cold start off, so that the gate probes
+	// one level at a time.
+	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxLimit: 8, MaxGrowth: 1})
 	ctx := context.Background()
 	limit := func() int { s, _ := g.Stats().Key(""); return s.Limit }
 
 	a, _ := g.Acquire(ctx)
 	b, _ := g.Acquire(ctx)
 	fmt.Println("start:", limit())
+	a(transport.OK) // the first answer: now the gate may probe
+	a, _ = g.Acquire(ctx)
 	c, _ := g.Acquire(ctx) // the gate is full: a probe of level 3
 	fmt.Println("probing:", limit())
 	time.Sleep(5 * time.Millisecond) // no 429 came back: level 3 fits

@@ -28,6 +28,7 @@ func NewLimiter(cfg Config) Limiter {
 type localLimiter struct {
 	fixed           int
 	initial, lo, hi int
+	growth          float64
 	maxQueue        int
 	queueTimeout    time.Duration
 	onLimit         func(key string, limit int)
@@ -46,6 +47,7 @@ func newLocal(cfg Config) *localLimiter {
 		lo:           cfg.MinLimit,
 		hi:           cfg.MaxLimit,
 		initial:      cfg.InitialLimit,
+		growth:       cfg.MaxGrowth,
 		maxQueue:     cfg.MaxQueue,
 		queueTimeout: max(cfg.QueueTimeout, 0),
 		onLimit:      cfg.OnLimit,
@@ -66,6 +68,9 @@ func newLocal(cfg Config) *localLimiter {
 	}
 	if l.maxQueue == 0 {
 		l.maxQueue = DefaultMaxQueue
+	}
+	if l.growth == 0 {
+		l.growth = DefaultMaxGrowth
 	}
 	return l
 }
@@ -120,6 +125,7 @@ func (l *localLimiter) state(key string) *keyState {
 		ks.alg = newAdaptive(l.fixed, l.fixed, l.fixed)
 	} else {
 		ks.alg = newAdaptive(l.initial, l.lo, l.hi)
+		ks.alg.slowStart(l.growth)
 	}
 	ks.reported = ks.alg.current()
 	l.keys.Store(key, ks)
@@ -142,9 +148,10 @@ func (l *localLimiter) Acquire(ctx context.Context, key string, p transport.Prio
 }
 
 // probeNow reports whether one more request may be admitted although the
-// key is at its limit: a probe, or the first request at a level a probe
-// has just shown to fit. When not yet, it arms a timer that retries the
-// queue when it may. Called with mu held.
+// key is at its limit: the first of a probe, the rest of a pending one,
+// or the first request at a level a probe has just shown to fit. When not
+// yet, it arms a timer that retries the queue when it may. Called with mu
+// held.
 func (ks *keyState) probeNow() bool {
 	if ks.fixed {
 		return false
@@ -153,10 +160,10 @@ func (ks *keyState) probeNow() bool {
 	switch {
 	case ks.inFlight < ks.alg.limit:
 		return true
-	case ks.inFlight > ks.alg.limit || d < 0:
+	case d < 0:
 		return false
 	case d == 0:
-		return true
+		return ks.inFlight < max(ks.alg.current(), ks.alg.limit+1)
 	}
 	ks.arm(d)
 	return false
@@ -336,6 +343,9 @@ func (ks *keyState) learn(fb Feedback, pm *localPermit) {
 			return
 		}
 		ks.alg.success(pm.level, pm.epoch)
+		if !fb.Admitted.IsZero() {
+			ks.alg.heldFor(ks.l.now().Sub(fb.Admitted))
+		}
 	case transport.Overloaded:
 		ks.alg.busy(pm.level, pm.base, ks.l.now())
 	}

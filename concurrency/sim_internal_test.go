@@ -1,6 +1,7 @@
 package concurrency
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -81,6 +82,57 @@ func TestSimGoodput(t *testing.T) {
 		if r.punished > 0 || r.share429() > 0.03 || r.goodputRatio(s) < c.ratio {
 			t.Errorf("%s: punished %d times, 429 share %.3f, goodput/ideal %.3f; want 0, ≤ 0.03, ≥ %v",
 				c.name, r.punished, r.share429(), r.goodputRatio(s), c.ratio)
+		}
+	}
+}
+
+// coldServer is a steady limit of 500 at production scale: answers of
+// 450ms ±50ms, 429s back in a 30ms round trip, 15ms from the server's last
+// byte to the client, and 700 callers waiting from the start.
+func coldServer(stream bool) *simServer {
+	s := &simServer{
+		phases:   []simPhase{{500, time.Minute}},
+		service:  425 * time.Millisecond,
+		jitter:   50 * time.Millisecond,
+		fast:     30 * time.Millisecond,
+		lag:      15 * time.Millisecond,
+		punish:   true,
+		requests: 1 << 30,
+		maxTime:  20 * time.Second,
+		backlog:  700,
+	}
+	if stream {
+		// Headers come back a round trip and a first token after
+		// admission; the body lasts the whole answer.
+		s.headers = 45 * time.Millisecond
+	}
+	return s
+}
+
+// TestSimColdStart starts a cold default gate against a steady limit of
+// 500: it must reach 90% of it within log2(500/4)+3 round trips, with no
+// burst punishment, and then stay near it.
+func TestSimColdStart(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		s := coldServer(stream)
+		var reached time.Duration = -1
+		peak := 0
+		s.onRelease = func(now time.Duration, limit int) {
+			if reached < 0 && limit >= 450 {
+				reached = now
+			}
+			peak = max(peak, limit)
+		}
+		r := s.run(newLocal(Config{}))
+		roundTrip := s.service + s.jitter/2 + s.lag
+		budget := time.Duration((math.Log2(500.0/DefaultInitialLimit) + 3) * float64(roundTrip))
+		t.Logf("stream %v: 90%% of the limit at %v (budget %v), peak limit %d, %d ok, %d 429s (%.2f%%), goodput/ideal %.3f, punished %d",
+			stream, reached, budget, peak, r.ok, r.limited, 100*r.share429(), r.goodputRatio(s), r.punished)
+		if reached < 0 || reached > budget {
+			t.Errorf("stream %v: reached 90%% of the limit at %v, want within %v", stream, reached, budget)
+		}
+		if r.punished > 0 || r.share429() > 0.03 {
+			t.Errorf("stream %v: punished %d times, 429 share %.3f; want 0 and ≤ 0.03", stream, r.punished, r.share429())
 		}
 	}
 }

@@ -18,6 +18,7 @@ type simServer struct {
 	fast      time.Duration // latency of a 429
 	lag       time.Duration // from the server's last byte to the client's release
 	jitter    time.Duration // added to service, uniformly at random
+	headers   time.Duration // when positive, a stream: the time to headers the gate measures
 	backlog   int           // requests kept waiting in the queue
 	punish    bool          // > 30 429s within 1s halve the limit for 2s
 	requests  int           // stop after this many successes
@@ -55,6 +56,7 @@ type simEvent struct {
 	serverT bool // server-side end of an admitted request
 	kick    bool // a probe-gap timer
 	latency time.Duration
+	sent    time.Duration // when the request was admitted
 }
 
 type simQueue []simEvent
@@ -129,7 +131,7 @@ func (s *simServer) run(l *localLimiter) simResult {
 					res.punished++
 				}
 			}
-			push(simEvent{at: now + s.fast, pm: pm, latency: s.fast})
+			push(simEvent{at: now + s.fast, pm: pm, latency: s.fast, sent: now})
 			return
 		}
 		inServer++
@@ -139,7 +141,11 @@ func (s *simServer) run(l *localLimiter) simResult {
 			d += time.Duration((rnd >> 33) % uint64(s.jitter))
 		}
 		push(simEvent{at: now + d, serverT: true})
-		push(simEvent{at: now + d + s.lag, pm: pm, ok: true, latency: d + s.lag})
+		latency := d + s.lag
+		if s.headers > 0 {
+			latency = s.headers
+		}
+		push(simEvent{at: now + d + s.lag, pm: pm, ok: true, latency: latency, sent: now})
 	}
 	// fill keeps backlog requests queued in the limiter, as many callers
 	// would, and sends those it admitted.
@@ -198,7 +204,7 @@ func (s *simServer) run(l *localLimiter) simResult {
 		if s.trace != nil {
 			s.trace(now, e.pm.level, e.pm.epoch, e.ok)
 		}
-		e.pm.Release(Feedback{Outcome: o, Latency: e.latency})
+		e.pm.Release(Feedback{Outcome: o, Latency: e.latency, Admitted: epoch0.Add(e.sent)})
 		if s.onRelease != nil {
 			ks.mu.Lock()
 			lim := ks.alg.current()
