@@ -42,8 +42,8 @@ type Config struct {
 	// (BaseDelay after a 429 too).
 	Retry retry.Config
 
-	// Gate configures the concurrency gate: an adaptive limit per host,
-	// learned from 429s, with a priority queue.
+	// Gate configures the concurrency gate: an adaptive limit per host and
+	// model, learned from 429s, with a priority queue.
 	Gate concurrency.Config
 
 	// Breaker configures the circuit breaker, which fails fast while 503s

@@ -3,6 +3,8 @@ package breaker
 import (
 	"net/http"
 	"time"
+
+	"github.com/pacerhttp/pacer/internal/reqkey"
 )
 
 // Config configures a [Breaker]. The zero value gives the defaults noted on
@@ -88,15 +90,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.Probes = defaultProbes
 	}
 	if cfg.Key == nil {
-		cfg.Key = hostKey
+		cfg.Key = reqkey.Host
 	}
 	return cfg
-}
-
-// hostKey is the default [Config.Key].
-func hostKey(req *http.Request) string {
-	if req.URL != nil && req.URL.Host != "" {
-		return req.URL.Host
-	}
-	return req.Host
 }

@@ -31,15 +31,18 @@ const (
 )
 
 // Config configures a [Gate] and the in-process [Limiter] it uses by
-// default. The zero value is an adaptive gate keyed by host that starts at
+// default. The zero value is an adaptive gate keyed by host and model
+// ([ModelKey]) that starts at
 // [DefaultInitialLimit], stays within [DefaultMinLimit] and
 // [DefaultMaxLimit], queues up to [DefaultMaxQueue] requests per key, and
 // bounds a wait only by the request's context.
 type Config struct {
 	// Key maps a request to the key whose limit it counts against. Nil
-	// means the request's host (req.URL.Host). Key by API key, for example,
-	// when several accounts share a host. It must be cheap and must not
-	// read the body. The key is reported in Stats, in the request's
+	// means [ModelKey]: the host and the model the JSON body names.
+	// [HostKey] keys by host alone, [UserKey] adds the end user; key by API
+	// key, for example, when several accounts share a host. It must be
+	// cheap and must not read req.Body (a copy from req.GetBody may be
+	// read). The key is reported in Stats, in the request's
 	// [transport.Facts] and so in telemetry: return a digest or a name for a
 	// secret, never the secret itself.
 	Key func(*http.Request) string

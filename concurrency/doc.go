@@ -1,9 +1,9 @@
 // Package concurrency provides the gate: an [http.RoundTripper] decorator
-// that limits the requests in flight per key (the host, or an API key),
-// queues the rest fairly, and in adaptive mode finds the limit that a
-// rate-limited API allows right now, and follows it as it changes.
+// that limits the requests in flight per key (the host and model, or an
+// API key), queues the rest fairly, and in adaptive mode finds the limit
+// that a rate-limited API allows right now, and follows it as it changes.
 //
-//	g := concurrency.New(concurrency.Config{}) // adaptive, keyed by host
+//	g := concurrency.New(concurrency.Config{}) // adaptive, keyed by host and model
 //	client := &http.Client{Transport: g.Wrap(nil)}
 //
 // Share one [Gate] between every client that uses the same account. Put the
@@ -20,6 +20,18 @@
 // This bends the [http.RoundTripper] contract in one way: a caller that
 // never closes a response body keeps its permit forever, as it would keep
 // its connection.
+//
+// # Keys
+//
+// Each key has its own limit, queue and learned state. The default key,
+// [ModelKey], is the host and the top-level "model" of the request's JSON
+// body, since providers such as DeepSeek limit each model on its own; it
+// reads a copy of the body's first 64 KiB from req.GetBody, never the body
+// itself, and a request with no model keys by host. [HostKey] and
+// [UserKey] key coarser and finer. A gate keeps the state of every key it
+// has seen for as long as it lives, so a key should name something of
+// which there are few (hosts, models, accounts); model and user names
+// longer than 256 bytes are left out of a key.
 //
 // # Queue
 //

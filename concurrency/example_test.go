@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/pacerhttp/pacer/concurrency"
@@ -93,4 +94,16 @@ func ExampleNew_adaptive() {
 	// probing: 3
 	// probing: 4
 	// after the probe failed: 3
+}
+
+func ExampleModelKey() {
+	body := `{"model":"deepseek-v4-pro","user_id":"u-42","messages":[]}`
+	req, _ := http.NewRequest(http.MethodPost, "https://api.deepseek.com/chat/completions", strings.NewReader(body))
+	fmt.Println(concurrency.HostKey(req))
+	fmt.Println(concurrency.ModelKey(req))
+	fmt.Println(concurrency.UserKey(req))
+	// Output:
+	// api.deepseek.com
+	// api.deepseek.com deepseek-v4-pro
+	// api.deepseek.com deepseek-v4-pro user u-42
 }

@@ -36,16 +36,9 @@ func New(cfg Config) *Gate {
 		g.lim = g.local
 	}
 	if g.key == nil {
-		g.key = hostKey
+		g.key = ModelKey
 	}
 	return g
-}
-
-func hostKey(req *http.Request) string {
-	if req.URL == nil {
-		return req.Host
-	}
-	return req.URL.Host
 }
 
 // Acquire waits for a permit outside HTTP, for work that is not a request

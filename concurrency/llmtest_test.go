@@ -72,7 +72,7 @@ func TestAdaptiveFollowsStep(t *testing.T) {
 		time.Sleep(time.Until(start.Add(w.from)))
 		var sum, n int
 		for time.Since(start) < w.to {
-			s, _ := g.Stats().Key(srv.URL()[len("http://") : len(srv.URL())-len("/v1")])
+			s, _ := g.Stats().Key(srv.URL()[len("http://"):len(srv.URL())-len("/v1")] + " deepseek-chat")
 			sum += s.Limit
 			n++
 			time.Sleep(5 * time.Millisecond)
@@ -94,5 +94,69 @@ func TestAdaptiveFollowsStep(t *testing.T) {
 	}
 	if s := g.Stats(); s.InFlight != 0 || s.Queued != 0 {
 		t.Errorf("after the run: %d in flight, %d queued", s.InFlight, s.Queued)
+	}
+}
+
+// TestModelsLearnTheirOwnLimits runs callers of two models, whose limits
+// are 4 and 16, through one default gate against one host, and checks
+// that the gate keys them apart and learns each limit: the model with the
+// higher limit is not held down by the other's 429s.
+func TestModelsLearnTheirOwnLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about a second")
+	}
+	srv := llmtest.NewServer(llmtest.Config{
+		Models: map[string]llmtest.ModelLimit{
+			"small": {Phases: []llmtest.Phase{{Limit: 4, Duration: time.Hour}}},
+			"large": {Phases: []llmtest.Phase{{Limit: 16, Duration: time.Hour}}},
+		},
+		ServiceTime: 20 * time.Millisecond,
+		Seed:        1,
+	})
+	defer srv.Close()
+	g := concurrency.New(concurrency.Config{})
+	base := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer base.CloseIdleConnections()
+	client := &http.Client{Transport: g.Wrap(base)}
+	url := srv.URL() + "/chat/completions"
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 48 {
+		model := "small"
+		if i%2 == 1 {
+			model = "large"
+		}
+		body := []byte(`{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+
+	host := srv.URL()[len("http://") : len(srv.URL())-len("/v1")]
+	st := g.Stats()
+	small, okSmall := st.Key(host + " small")
+	large, okLarge := st.Key(host + " large")
+	if !okSmall || !okLarge || len(st.Keys) != 2 {
+		t.Fatalf("gate keys %+v, want %q and %q", st.Keys, host+" small", host+" large")
+	}
+	if small.Limit < 3 || small.Limit > 6 || large.Limit < 12 || large.Limit > 24 {
+		t.Errorf("learned limits small %d, large %d; want near 4 and 16", small.Limit, large.Limit)
+	}
+	s := srv.Stats()
+	if share := float64(s.RateLimited) / float64(s.Requests); share > 0.05 {
+		t.Errorf("429s %d of %d requests (%.1f%%), want at most 5%%", s.RateLimited, s.Requests, 100*share)
 	}
 }
