@@ -41,7 +41,7 @@ func TestGateFixed(t *testing.T) {
 		t.Errorf("failed %d, 429s %d, peak %d; want 0, 0, <= %d", bad.Load(), st.RateLimited, st.PeakInFlight, k)
 	}
 	key := srv.URL()[len("http://"):]
-	key = key[:len(key)-len("/v1")]
+	key = key[:len(key)-len("/v1")] + " m" // the host and the model chat sends
 	s, ok := gates[0].Stats().Key(key)
 	if !ok || s.Limit != k || s.InFlight != 0 || s.Queued != 0 {
 		t.Errorf("gate stats for %q: %+v %v; want limit %d, nothing in flight or queued", key, s, ok, k)
@@ -60,7 +60,7 @@ func TestGateAdaptive(t *testing.T) {
 	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2})
 	srv := llmtest.NewServer(llmtest.Config{ServiceTime: 10 * time.Millisecond, Phases: []llmtest.Phase{{Limit: serverLimit, Duration: time.Hour}}})
 	defer srv.Close()
-	key := srv.URL()[len("http://") : len(srv.URL())-len("/v1")]
+	key := srv.URL()[len("http://"):len(srv.URL())-len("/v1")] + " m"
 	gates, clients := gatesOn(g)
 	var sent atomic.Int64
 	var wg sync.WaitGroup
