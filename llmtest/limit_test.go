@@ -118,13 +118,17 @@ func TestPunishmentLowersLimit(t *testing.T) {
 		s.Script(llmtest.RateLimit, llmtest.RateLimit)
 		do(t, c, s, chatJSON)
 		do(t, c, s, chatJSON)
-		if got := s.Stats().Limit; got != 8 {
-			t.Errorf("factor %v: limit %d after 2 429s (threshold 2), want 8", tc.factor, got)
+		if st := s.Stats(); st.Limit != 8 || st.Punishments != 0 {
+			t.Errorf("factor %v: limit %d, %d punishments after 2 429s (threshold 2), want 8 and 0", tc.factor, st.Limit, st.Punishments)
 		}
-		s.Script(llmtest.RateLimit)
+		s.Script(llmtest.RateLimit, llmtest.RateLimit)
 		do(t, c, s, chatJSON)
-		if got := s.Stats().Limit; got != tc.want {
-			t.Errorf("factor %v: limit %d after 3 429s, want %d", tc.factor, got, tc.want)
+		if st := s.Stats(); st.Limit != tc.want || st.Punishments != 1 {
+			t.Errorf("factor %v: limit %d, %d punishments after 3 429s, want %d and 1", tc.factor, st.Limit, st.Punishments, tc.want)
+		}
+		do(t, c, s, chatJSON) // a fourth 429 extends the punishment
+		if st := s.Stats(); st.Punishments != 1 {
+			t.Errorf("factor %v: %d punishments after a 429 while punished, want 1", tc.factor, st.Punishments)
 		}
 		s.Close()
 	}

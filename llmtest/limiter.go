@@ -17,6 +17,7 @@ type limiter struct {
 	hits          []time.Duration // ring of the last Threshold+1 429 times
 	hitN, hitPos  int
 	punishedUntil time.Duration
+	punishments   int // punishments started (not extended)
 
 	inflight, peak int
 
@@ -171,5 +172,8 @@ func (l *limiter) rejected(now time.Duration) {
 		return
 	}
 	l.advance(now)
+	if now >= l.punishedUntil {
+		l.punishments++
+	}
 	l.punishedUntil = max(l.punishedUntil, now+l.pun.Duration)
 }

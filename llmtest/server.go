@@ -145,6 +145,7 @@ func (s *Handler) Stats() Stats {
 	st.InFlight = s.lim.inflight
 	st.PeakInFlight = s.lim.peak
 	st.Limit = s.lim.limit(now)
+	st.Punishments = s.lim.punishments
 	st.LimitIntegral = float64(s.lim.integral) / float64(time.Second)
 	st.Elapsed = max(now, s.lim.last)
 	if len(s.modelLims) > 0 {
@@ -155,8 +156,10 @@ func (s *Handler) Stats() Stats {
 				InFlight:      l.inflight,
 				PeakInFlight:  l.peak,
 				Limit:         l.limit(now),
+				Punishments:   l.punishments,
 				LimitIntegral: float64(l.integral) / float64(time.Second),
 			}
+			st.Punishments += l.punishments
 		}
 	}
 	s.mu.Unlock()

@@ -48,6 +48,10 @@ type Stats struct {
 	LimitIntegral float64
 	// Elapsed is the time since the server started.
 	Elapsed time.Duration
+	// Punishments counts the punishments started (a burst of 429s that
+	// extends a running punishment starts none), of the account limit and
+	// every model's.
+	Punishments int
 	// Models holds, for each model of [Config.Models], its own requests in
 	// flight and limit; nil when there are none.
 	Models map[string]ModelStats
@@ -56,8 +60,8 @@ type Stats struct {
 // ModelStats is the state of one model's limit in [Stats.Models]; the
 // fields mean what the same fields of [Stats] mean.
 type ModelStats struct {
-	InFlight, PeakInFlight, Limit int
-	LimitIntegral                 float64
+	InFlight, PeakInFlight, Limit, Punishments int
+	LimitIntegral                              float64
 }
 
 // MeanLimit returns LimitIntegral divided by elapsed, as [Stats.MeanLimit]
