@@ -48,6 +48,11 @@ type adaptive struct {
 	// answered is set by the first success or 429: no probe goes before
 	// it, when nothing says how long a 429 would take to come back.
 	answered bool
+	// climb counts the probes settled in a row since the last 429 or busy
+	// sign: after the cold start, the next probe is a block of 2^climb
+	// levels (see step), so that a limit that rose far is found in a few
+	// gaps, while one sitting at the server's limit probes one level.
+	climb int
 
 	// held is a moving average of how long a successful request held its
 	// permit, from admission to the end of its body: for a stream, the
@@ -80,6 +85,8 @@ const (
 	// requests sent above the limit before a 429 can come back, which
 	// bounds what an overshoot of the server's limit costs.
 	slowBurst = 16
+	// maxClimb bounds climb: 2^maxClimb is slowBurst.
+	maxClimb = 4
 )
 
 func newAdaptive(initial, min, max int) adaptive {
@@ -92,12 +99,13 @@ func (a *adaptive) slowStart(growth float64) {
 	a.slow, a.growth = growth > 1, growth
 }
 
-// step is the size of the next probe: one level, or during the fast cold
-// start the growth a probe gap allows at growth per round trip (at most
-// slowBurst, at least one).
+// step is the size of the next probe. During the fast cold start it is
+// the growth a probe gap allows at growth per round trip; after it, 2^climb
+// levels, within an eighth of the limit. It is at least one, at most
+// slowBurst.
 func (a *adaptive) step() int {
 	if !a.slow {
-		return 1
+		return clamp(1<<a.climb, 1, clamp(a.limit/8, 1, slowBurst))
 	}
 	f := math.Pow(a.growth, float64(a.gap())/float64(a.roundTrip())) - 1
 	return clamp(int(float64(a.limit)*f), 1, slowBurst)
@@ -119,17 +127,18 @@ func (a *adaptive) current() int { return max(a.limit, a.probe) }
 
 // gap is how long a probe must go without a 429 before its level counts as
 // fitting: three times the time a 429 takes to come back. Before any 429
-// was seen, it is a guess at that time: an eighth of a permit's hold, but
-// no more than the fastest response took to its headers, and no less
-// than an eighth of that. (A JSON answer's headers come with its end, a
-// stream's a round trip after it was sent, as a 429 does.)
+// was seen, it is a guess at that: an eighth of a permit's hold, but no
+// more than three times the fastest response took to its headers, and no
+// less than an eighth of that. (A JSON answer's headers come with its
+// end, long after a 429 would; a stream's come a round trip after it was
+// sent, as a 429's do.)
 func (a *adaptive) gap() time.Duration {
 	var g time.Duration
 	switch {
 	case a.rejectRTT > 0:
 		g = 3 * a.rejectRTT
 	case a.fastest > 0:
-		g = max(a.fastest/8, min(a.fastest, a.held/8))
+		g = max(a.fastest/8, min(3*a.fastest, a.held/8))
 	default:
 		g = defaultGap
 	}
@@ -173,6 +182,7 @@ func (a *adaptive) probeWait(now time.Time) time.Duration {
 			return d
 		}
 		a.raisedFrom, a.limit, a.raised, a.probe = a.limit, a.probe, a.probe, 0
+		a.climb = min(a.climb+1, maxClimb)
 	}
 	if a.limit >= a.max || !a.answered {
 		return -1
@@ -244,6 +254,7 @@ func (a *adaptive) rateLimited(x int, ep uint64, inFlight int, now time.Time) bo
 	if current {
 		a.epoch++
 		a.probe = 0
+		a.climb = 0
 		a.next = now.Add(holdRTTs * a.roundTrip())
 		if x > old {
 			return false
@@ -297,6 +308,7 @@ func (a *adaptive) lower(l int) {
 func (a *adaptive) busy(x, base int, now time.Time) {
 	a.slow = false
 	a.probe = 0
+	a.climb = 0
 	to := a.limit
 	if a.raised > 0 && x > a.raisedFrom {
 		to = a.raisedFrom

@@ -3,6 +3,7 @@ package concurrency
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -375,5 +376,65 @@ func TestLocalProbesOnlyWhenSaturated(t *testing.T) {
 	}
 	if ks.inFlight != 0 {
 		t.Errorf("%d in flight, want 0", ks.inFlight)
+	}
+}
+
+// TestAdaptiveClimbDoubles checks that after the cold start each probe
+// that settles doubles the next one, within an eighth of the limit and
+// slowBurst, and that a 429 or a busy sign starts again at one level.
+func TestAdaptiveClimbDoubles(t *testing.T) {
+	a := newAdaptive(400, 1, 10000)
+	a.timed(false, 40*ms)
+	a.timed(true, ms)
+	a.answered = true
+	at := t0
+	var blocks []int
+	for range 7 {
+		if d := a.probeWait(at); d != 0 {
+			t.Fatalf("probe wait %v at %v, want 0", d, at.Sub(t0))
+		}
+		from := a.limit
+		a.admitted(a.limit+1, at)
+		blocks = append(blocks, a.probe-from)
+		at = at.Add(a.gap())
+	}
+	if want := []int{1, 2, 4, 8, 16, 16, 16}; !slices.Equal(blocks, want) {
+		t.Errorf("probe blocks %v, want %v", blocks, want)
+	}
+	a.rateLimited(a.probe, a.epoch, a.limit, at)
+	if a.step() != 1 {
+		t.Errorf("block %d after a failed probe, want 1", a.step())
+	}
+	b := timedAdaptive(16)
+	b.climb = maxClimb
+	if got := b.step(); got != 2 {
+		t.Errorf("block %d at limit 16, want 2 (an eighth)", got)
+	}
+	b.busy(16, 16, t0)
+	if got := b.step(); got != 1 {
+		t.Errorf("block %d after a busy sign, want 1", got)
+	}
+}
+
+// TestAdaptiveGapBeforeAny429 checks the gap guessed before any 429 was
+// timed: for streams, whose headers come back as fast as a 429 would, it
+// is three times the fastest response, so that a probe does not settle
+// before its 429 could be back.
+func TestAdaptiveGapBeforeAny429(t *testing.T) {
+	for _, c := range []struct {
+		fastest, held, want time.Duration
+	}{
+		{20 * ms, 2000 * ms, 60 * ms},   // a stream: headers after a round trip
+		{20 * ms, 400 * ms, 50 * ms},    // an eighth of the hold
+		{300 * ms, 400 * ms, 50 * ms},   // JSON: headers at the end
+		{800 * ms, 1600 * ms, 200 * ms}, // an eighth of the hold, above fastest/8
+		{8 * ms, 8 * ms, ms},            // fastest/8 at least
+	} {
+		a := newAdaptive(10, 1, 100)
+		a.timed(false, c.fastest)
+		a.heldFor(c.held)
+		if got := a.gap(); got != c.want {
+			t.Errorf("fastest %v, held %v: gap %v, want %v", c.fastest, c.held, got, c.want)
+		}
 	}
 }

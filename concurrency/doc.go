@@ -60,9 +60,12 @@
 //     the level above. A 429 comes back in well under a round trip, so a
 //     probe that goes three times the time a 429 takes (the gap) without
 //     one fits: the limit rises to its level, and the next probe may go at
-//     once. Climbing costs one gap per level, not a round trip, and an
-//     overshoot costs one 429. No probe goes before the key's first answer
-//     (a success or a 429), when nothing says how long a 429 takes.
+//     once. Each probe that fits doubles the next (a block of levels, at
+//     most an eighth of the limit and 16), so a limit that rose far is
+//     found in a few gaps, while a gate at the server's limit probes one
+//     level at a time and an overshoot costs one 429. No probe goes before
+//     the key's first answer (a success or a 429), when nothing says how
+//     long a 429 takes.
 //   - Fast cold start. Until the first 429 or sign of a full platform, a
 //     probe is a block of levels, sized so that the limit grows by at most
 //     [Config].MaxGrowth (twice by default) per round trip and by at most
