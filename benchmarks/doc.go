@@ -1,7 +1,11 @@
 // Package benchmarks holds pacer's benchmarks: the overhead of each layer
 // and of the recommended stack against a bare transport and against the
-// peers (go-retryablehttp, failsafe-go's failsafehttp), and the goodput of
-// each under an API whose concurrency limit changes while it runs.
+// peers (go-retryablehttp, failsafe-go's failsafehttp), the goodput of each
+// under an API whose concurrency limit changes while it runs, and the
+// goodput matrix (BenchmarkMatrix): the default stack against an oracle
+// told the server's limit, in scenarios with network delay, heavy-tailed
+// answers, a cold start against a limit of 500 and two models, each with
+// JSON and streamed answers.
 //
 // BenchmarkOverhead times each contender in turn; BenchmarkPairedOverhead
 // times each against the bare base in alternating batches, which is what
@@ -11,4 +15,5 @@
 //
 //	go test -run='^$' -bench=Overhead -benchtime=200ms ./benchmarks
 //	go test -run='^$' -bench=Goodput -benchtime=1x ./benchmarks
+//	go test -run='^$' -bench=Matrix -benchtime=1x ./benchmarks
 package benchmarks

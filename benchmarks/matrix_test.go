@@ -203,8 +203,8 @@ func BenchmarkMatrix(b *testing.B) {
 
 type matrixResult struct {
 	goodput, warm, ideal, success, share429 float64
-	p99, t90                          time.Duration
-	punished                          int
+	p99, t90                                time.Duration
+	punished                                int
 }
 
 func runMatrix(b *testing.B, sc scenario, stream bool, c matrixContender) matrixResult {

@@ -99,9 +99,12 @@ func (b *Breaker) verdict(o transport.Outcome) verdict {
 			return failure
 		}
 		return success
-	case transport.Canceled, transport.Rejected:
+	case transport.Canceled:
 		// Nothing was learned about the server.
 		return neutral
+	case transport.Rejected:
+		// Nothing was sent to it.
+		return unsent
 	default:
 		// Below 400, 402 and other 4xx: the server answered.
 		return success

@@ -23,6 +23,10 @@ const (
 	failure
 	// neutral says nothing about the server: the caller canceled.
 	neutral
+	// unsent is a request that a layer below refused to send (the gate's
+	// queue shed it, or its context ended there): no sign of the server,
+	// and, for a probe, no probe at all.
+	unsent
 )
 
 // circuit is the breaker of one key.
@@ -39,6 +43,11 @@ type circuit struct {
 	// probe when its body is done; made once, so that wrapping a body
 	// costs no closure.
 	closedDone, probeDone func(error)
+	// spare counts the half-open permits of probes that a layer below
+	// refused to send: failsafe-go frees a permit only with a result, so
+	// such a probe keeps its permit and hands it to the next request
+	// instead (see settle). Reset when the circuit changes state.
+	spare atomic.Int32
 }
 
 func newCircuit(b *Breaker, key string) *circuit {
@@ -59,6 +68,7 @@ func newCircuit(b *Breaker, key string) *circuit {
 // lock, after the change.
 func (c *circuit) changed(ev circuitbreaker.StateChangedEvent) {
 	from, to := fromFailsafe(ev.OldState), fromFailsafe(ev.NewState)
+	c.spare.Store(0)
 	if to == Open {
 		t := c.b.now()
 		c.openedAt.Store(&t)
@@ -83,12 +93,28 @@ func (c *circuit) acquire() (met State, ok bool) {
 	}
 	ok = c.cb.TryAcquirePermit()
 	met = c.state()
+	if !ok && met == HalfOpen && c.takeSpare() {
+		ok = true
+	}
 	if !ok && met == Closed {
 		// Closed between the two calls: the probes that held the permits
 		// have just succeeded. Report what refused the request.
 		met = HalfOpen
 	}
 	return met, ok
+}
+
+// takeSpare takes one spare half-open permit, if there is one.
+func (c *circuit) takeSpare() bool {
+	for {
+		n := c.spare.Load()
+		if n <= 0 {
+			return false
+		}
+		if c.spare.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
 }
 
 // remaining is how long until an open circuit half-opens.
@@ -106,9 +132,11 @@ func (c *circuit) remaining() time.Duration {
 // settle reports the verdict of a request admitted by acquire. probe says
 // whether it was admitted half-open (met == HalfOpen).
 //
-// A probe always reports, because failsafe-go frees a half-open permit only
-// when a result is recorded: a probe canceled by its caller proves nothing,
-// so it counts as a failure and the circuit waits another delay. A request
+// A probe that was sent always reports, because failsafe-go frees a
+// half-open permit only when a result is recorded: a probe canceled by its
+// caller proves nothing, so it counts as a failure and the circuit waits
+// another delay. A probe that was never sent (unsent) reports nothing and
+// leaves its permit to the next request. A request
 // admitted closed does not report a neutral verdict, nor anything once the
 // circuit is half-open: it started before the circuit opened and is no
 // probe.
@@ -117,6 +145,14 @@ func (c *circuit) settle(probe bool, v verdict) {
 		if v == neutral || c.cb.IsHalfOpen() {
 			return
 		}
+	}
+	if v == unsent {
+		// Nothing reached the server: no result. The probe's permit
+		// goes to the next request.
+		if c.cb.IsHalfOpen() {
+			c.spare.Add(1)
+		}
+		return
 	}
 	if v == success {
 		c.cb.RecordSuccess()

@@ -8,16 +8,21 @@ import (
 )
 
 // Config configures a [Breaker]. The zero value gives the defaults noted on
-// each field: a circuit per host that opens when half of at least 10
-// requests within a minute fail, stays open 30 seconds, then closes after 3
+// each field: a circuit per host that opens when 90% of at least 10
+// attempts within a minute fail, stays open 30 seconds, then closes after 3
 // successful probes.
 type Config struct {
-	// FailureRate is the share of failed requests, within Period, that opens
-	// a circuit: 0 < FailureRate <= 1. Zero or out of range means 0.5.
+	// FailureRate is the share of failed attempts, within Period, that
+	// opens a circuit: 0 < FailureRate <= 1. Zero or out of range means
+	// 0.9. The breaker counts attempts, not requests: under the retry
+	// layer each attempt passes it. So the default is high: a network that
+	// drops half the attempts fails one request in sixteen once four
+	// attempts are allowed, which retries serve; an outage or a storm of
+	// 503s fails nearly every attempt, which opens the circuit.
 	FailureRate float64
-	// MinRequests is how many requests a circuit must have seen within
+	// MinRequests is how many attempts a circuit must have seen within
 	// Period before FailureRate is applied, so that two failures out of
-	// three requests do not open it. Zero means 10.
+	// three do not open it. Zero means 10.
 	MinRequests int
 	// Period is the rolling window over which failures are counted
 	// (failsafe-go slides it in tenths). Zero means one minute.
@@ -29,7 +34,10 @@ type Config struct {
 	// closes when that many have succeeded and re-opens on the first failure.
 	// A probe canceled by its caller counts as a failure: it proves nothing
 	// about recovery, and failsafe-go frees a probe's permit only when a
-	// result is recorded. Zero means 3.
+	// result is recorded. A probe that a layer below refused to send (an
+	// error matching [transport.ErrRejected], such as the gate's queue
+	// shedding it or its context ending there) counts as nothing, and the
+	// next request takes its place. Zero means 3.
 	Probes int
 
 	// CountRateLimited makes a 429 count as a failure. By default it does
@@ -61,7 +69,7 @@ type Config struct {
 }
 
 const (
-	defaultFailureRate = 0.5
+	defaultFailureRate = 0.9
 	defaultMinRequests = 10
 	defaultPeriod      = time.Minute
 	defaultDelay       = 30 * time.Second

@@ -20,7 +20,11 @@
 // pacing, not failure, unless [Config.CountRateLimited] is set. A 402 or any
 // other 4xx is the server answering, so it counts as a success, as does a
 // body the caller closes early. A request its caller cancels does not count
-// (see [Config.Probes] for a canceled probe).
+// (see [Config.Probes] for a canceled probe), nor does one that a layer
+// below refused to send (an error matching [transport.ErrRejected]: the
+// gate's queue was full, or the request's deadline passed while it waited
+// there). The breaker sits under the retry layer, so it counts attempts;
+// [Config.FailureRate] says why its default is 90%.
 //
 // # Keys
 //

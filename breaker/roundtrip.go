@@ -35,7 +35,9 @@ type roundTripper struct {
 // counts as a success, a read error as a failure. The caller must close the
 // body, as [http.Client] requires, or a half-open probe is never settled. A
 // request canceled by its caller does not count, except as a probe (see
-// [Config.Probes]), where it counts as a failure.
+// [Config.Probes]), where it counts as a failure. A request that the base
+// refused to send (its error matches [transport.ErrRejected]) never
+// counts.
 //
 // Refused (open, or every probe in flight), an Interactive request goes to
 // [Config.Fallback] when one is set; anything else fails at once with an

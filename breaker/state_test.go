@@ -3,9 +3,11 @@ package breaker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,6 +289,78 @@ func TestCanceledProbeCountsAsFailure(t *testing.T) {
 	_, _ = rt.RoundTrip(req)
 	if got := b.StateOf("api.example"); got != Open {
 		t.Fatalf("state %v after a canceled probe, want open", got)
+	}
+}
+
+// rejectedErr is what a layer below returns for a request it never sent,
+// as the gate does when its queue sheds one.
+var rejectedErr = fmt.Errorf("queue full: %w", transport.ErrRejected)
+
+// TestRejectedNeverCounts checks that requests a layer below refused to
+// send never open the circuit, whatever their number.
+func TestRejectedNeverCounts(t *testing.T) {
+	b, _ := newTestBreaker(testConfig())
+	rt := b.Wrap(transport.RoundTripperFunc(func(*http.Request) (*http.Response, error) {
+		return nil, rejectedErr
+	}))
+	for range 20 {
+		req, _ := http.NewRequest(http.MethodGet, "http://api.example/v1/models", nil)
+		if _, err := rt.RoundTrip(req); !errors.Is(err, transport.ErrRejected) {
+			t.Fatalf("err = %v, want the rejection", err)
+		}
+	}
+	if got := b.StateOf("api.example"); got != Closed {
+		t.Fatalf("state %v after 20 rejected requests, want closed", got)
+	}
+}
+
+// TestRejectedProbeGivesWay checks that a half-open probe that a layer
+// below refused to send neither re-opens the circuit nor keeps its probe
+// permit: the next request probes in its place.
+func TestRejectedProbeGivesWay(t *testing.T) {
+	cfg := testConfig()
+	cfg.Probes = 1
+	b, clk := newTestBreaker(cfg)
+	var mode atomic.Int32 // 0: fail, 1: reject, 2: succeed
+	rt := b.Wrap(transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		switch mode.Load() {
+		case 0:
+			return nil, errors.New("connection reset")
+		case 1:
+			return nil, rejectedErr
+		}
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
+	}))
+	do := func() error {
+		req, _ := http.NewRequest(http.MethodGet, "http://api.example/v1/models", nil)
+		resp, err := rt.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	for range 4 {
+		_ = do()
+	}
+	if got := b.StateOf("api.example"); got != Open {
+		t.Fatalf("state %v, want open", got)
+	}
+	clk.Advance(cfg.Delay)
+	mode.Store(1)
+	for i := range 3 {
+		if err := do(); !errors.Is(err, transport.ErrRejected) {
+			t.Fatalf("probe %d: err = %v, want the rejection (a probe admitted)", i, err)
+		}
+		if got := b.StateOf("api.example"); got != HalfOpen {
+			t.Fatalf("state %v after rejected probe %d, want half-open", got, i)
+		}
+	}
+	mode.Store(2)
+	if err := do(); err != nil {
+		t.Fatalf("probe after the rejected ones: %v", err)
+	}
+	if got := b.StateOf("api.example"); got != Closed {
+		t.Fatalf("state %v after a successful probe, want closed", got)
 	}
 }
 

@@ -21,14 +21,17 @@ var ErrQueueFull = sentinel.New("concurrency: queue full", transport.ErrRejected
 // [transport.ErrRejected], also when a custom [Limiter] returns it bare.
 var ErrQueueTimeout = sentinel.New("concurrency: queue timeout", transport.ErrRejected)
 
-// QueueError tells which queue limit shed a request. errors.Is(err,
-// [ErrQueueFull]) or errors.Is(err, [ErrQueueTimeout]) tells the two apart;
+// QueueError is the error of a request that left the gate's queue without
+// a permit: a queue limit shed it, or (through [Gate.Wrap]) its context
+// ended while it waited. errors.Is(err, [ErrQueueFull]), errors.Is(err,
+// [ErrQueueTimeout]) or errors.Is(err, context.Canceled) tells which;
 // errors.As gives the numbers. It also matches [transport.ErrRejected]: the
-// request was refused before it was sent, so [transport.Classify] reports
-// it as [transport.Rejected], which the retry layer does not retry and the
-// breaker does not count.
+// request was not sent, so [transport.Classify] reports it as
+// [transport.Rejected], which the retry layer does not retry and the
+// breaker does not count: a deadline that passes in the local queue says
+// nothing of the server.
 type QueueError struct {
-	// Err is [ErrQueueFull] or [ErrQueueTimeout].
+	// Err is [ErrQueueFull], [ErrQueueTimeout], or the context's error.
 	Err error
 	// Key is the gate key whose queue it was.
 	Key string

@@ -319,8 +319,15 @@ func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 	}()
 	waitFor(t, "queued", func() bool { _, q := inFlight(g); return q == 1 })
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
+	err := <-errc
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// Nothing was sent: the breaker and the retry layer must not take it
+	// for a failure of the server.
+	var qe *concurrency.QueueError
+	if !errors.As(err, &qe) || qe.Key != "h" || transport.Classify(nil, err) != transport.Rejected {
+		t.Errorf("err = %v (%T), classified %v; want a *QueueError for key h, rejected", err, err, transport.Classify(nil, err))
 	}
 	if s, _ := g.Stats().Key("h"); s.InFlight != 1 || s.Queued != 0 {
 		t.Errorf("key h: %+v, want 1 in flight, 0 queued", s)

@@ -18,7 +18,10 @@ var errNoResponse = errors.New("concurrency: transport returned neither a respon
 // gate admits it (a nil base means [http.DefaultTransport]). A request
 // waits in its key's queue while the key is at its limit; it fails without
 // being sent, its body closed, when the queue is full ([ErrQueueFull]), the
-// wait is too long ([ErrQueueTimeout]) or its context ends. The permit is
+// wait is too long ([ErrQueueTimeout]) or its context ends (a
+// [*QueueError] wrapping the context's error: errors.Is(err,
+// context.Canceled) holds, and so does errors.Is(err,
+// [transport.ErrRejected]), since nothing was sent). The permit is
 // held until the response body reaches EOF, fails or is closed, so a
 // stream counts as in flight for as long as it is read; the body returned
 // is a wrapper that keeps the body's Close (and Write, on a 101) semantics.
@@ -64,6 +67,10 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 	})
 	if err != nil {
 		httpbody.CloseRequest(req)
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) && !errors.Is(err, transport.ErrRejected) {
+			// The context ended in the queue: the server never saw it.
+			err = &QueueError{Err: err, Key: key}
+		}
 		return nil, err
 	}
 	at := attempt{pm: pm, admitted: admitted}

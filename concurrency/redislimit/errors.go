@@ -1,9 +1,11 @@
 package redislimit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"github.com/pacerhttp/pacer/internal/sentinel"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -13,8 +15,10 @@ import (
 // limiter probes Redis and admits again as soon as it answers.
 var ErrUnavailable = errors.New("redislimit: redis unreachable and the limiter fails closed; the request was not sent")
 
-// ErrClosed is returned by Acquire after [Limiter.Close].
-var ErrClosed = errors.New("redislimit: limiter closed")
+// ErrClosed is returned by Acquire after [Limiter.Close]. The request was
+// not sent: it matches [transport.ErrRejected], so the retry layer does not
+// send it again and the breaker does not count it.
+var ErrClosed = sentinel.New("redislimit: limiter closed", transport.ErrRejected)
 
 // UnavailableError tells which key was refused while Redis was unreachable,
 // and why Redis was deemed so. errors.Is(err, [ErrUnavailable]) is true,
@@ -32,9 +36,16 @@ func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("redislimit: key %q: redis unreachable (%v) and the limiter fails closed; the request was not sent", e.Key, e.Cause)
 }
 
-// Unwrap returns [ErrUnavailable], [transport.ErrRejected] and the cause.
+// Unwrap returns [ErrUnavailable], [transport.ErrRejected] and the cause,
+// unless the cause is a context's error: that is the deadline the limiter
+// gives its own Redis calls, not the request's, and a request without a
+// deadline must not seem to have passed one.
 func (e *UnavailableError) Unwrap() []error {
-	return []error{ErrUnavailable, transport.ErrRejected, e.Cause}
+	errs := []error{ErrUnavailable, transport.ErrRejected}
+	if e.Cause != nil && !errors.Is(e.Cause, context.DeadlineExceeded) && !errors.Is(e.Cause, context.Canceled) {
+		errs = append(errs, e.Cause)
+	}
+	return errs
 }
 
 // State is whether a [Limiter] reaches Redis.
@@ -63,7 +74,7 @@ var errUnexpectedReply = errors.New("redislimit: unexpected script reply")
 // CallError is a Redis call that failed with an error reply, not for want
 // of a connection: a script error, a wrong type at one of the limiter's
 // keys, a permission denied. It is returned by Acquire and says which call
-// and key.
+// and key. The request was not sent: it matches [transport.ErrRejected].
 type CallError struct {
 	// Op is the call: "acquire".
 	Op string
@@ -78,5 +89,5 @@ func (e *CallError) Error() string {
 	return fmt.Sprintf("redislimit: %s for key %q failed: %v", e.Op, e.Key, e.Err)
 }
 
-// Unwrap returns Err.
-func (e *CallError) Unwrap() error { return e.Err }
+// Unwrap returns Err and [transport.ErrRejected].
+func (e *CallError) Unwrap() []error { return []error{e.Err, transport.ErrRejected} }

@@ -530,8 +530,13 @@ func TestCloseEndsWaiters(t *testing.T) {
 	if n := g.card(t, "k", "leases"); n != 0 {
 		t.Errorf("leases %d after release", n)
 	}
-	if _, err := l.Acquire(context.Background(), "k", transport.Interactive); !errors.Is(err, redislimit.ErrClosed) {
+	_, err = l.Acquire(context.Background(), "k", transport.Interactive)
+	if !errors.Is(err, redislimit.ErrClosed) {
 		t.Errorf("Acquire after Close: %v, want ErrClosed", err)
+	}
+	// Nothing was sent: not a network failure to retry or to count.
+	if o := transport.Classify(nil, err); o != transport.Rejected {
+		t.Errorf("Acquire after Close classified %v, want %v", o, transport.Rejected)
 	}
 }
 
@@ -555,6 +560,9 @@ func TestErrorReply(t *testing.T) {
 	var ce *redislimit.CallError
 	if !errors.As(err, &ce) || ce.Key != "k" || !redis.HasErrorPrefix(ce.Err, "WRONGTYPE") {
 		t.Fatalf("acquire: %v; want a *CallError with WRONGTYPE", err)
+	}
+	if o := transport.Classify(nil, err); o != transport.Rejected {
+		t.Errorf("a failed call classified %v, want %v: the request was not sent", o, transport.Rejected)
 	}
 	if reported.Load() < 1 || other.Load() != 0 || l.State() != redislimit.Available {
 		t.Errorf("OnError calls %d (%d not WRONGTYPE), state %v; want WRONGTYPE reported, available",
