@@ -2,6 +2,7 @@ package redislimit_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/pacerhttp/pacer/concurrency"
@@ -12,7 +13,8 @@ import (
 // BenchmarkAcquireRelease measures one uncontended Acquire and Release:
 // through a redis-server on loopback (two script calls), and, as the
 // baselines in the same run, through the in-process limiter and as two
-// bare PINGs to the same server (the floor of two round trips).
+// bare PINGs to the same server (the floor of two round trips); then the
+// same with 1000 and 2500 leases of the key held, which must cost no more.
 func BenchmarkAcquireRelease(b *testing.B) {
 	rs := startRedis(b)
 	b.Run("ping-x2", func(b *testing.B) {
@@ -48,6 +50,31 @@ func BenchmarkAcquireRelease(b *testing.B) {
 				pm.Release(fb)
 			}
 		})
+		for _, n := range []int{1000, 2500} {
+			b.Run(fmt.Sprintf("%s/%d-in-flight", name, n), func(b *testing.B) {
+				ctx := context.Background()
+				held := make([]concurrency.Permit, n)
+				for i := range held {
+					pm, err := l.Acquire(ctx, "held", transport.Interactive)
+					if err != nil {
+						b.Fatal(err)
+					}
+					held[i] = pm
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					pm, err := l.Acquire(ctx, "held", transport.Interactive)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pm.Release(fb)
+				}
+				b.StopTimer()
+				for _, pm := range held {
+					pm.Release(fb)
+				}
+			})
+		}
 		b.Run(name+"/parallel", func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
