@@ -58,6 +58,13 @@ type Config struct {
 	MinLimit     int
 	MaxLimit     int
 
+	// MaxGrowth caps the growth of the adaptive limit per round trip
+	// during its fast cold start, as [concurrency.Config].MaxGrowth does:
+	// zero means [concurrency.DefaultMaxGrowth], 1 or less turns the fast
+	// start off. The cold start belongs to the key in Redis: it runs once,
+	// for the first process to use the key, until the first 429.
+	MaxGrowth float64
+
 	// MaxQueue bounds the requests waiting per key, over all processes;
 	// one more fails at once with [concurrency.ErrQueueFull]. Zero means
 	// [concurrency.DefaultMaxQueue]; negative means no queue.
@@ -122,6 +129,7 @@ type Config struct {
 type config struct {
 	Config
 	fixed, initial, lo, hi int
+	growth                 float64
 	maxQueue               int // 0: no queue
 }
 
@@ -141,6 +149,10 @@ func (c Config) resolve() config {
 	r.hi = max(r.hi, r.lo)
 	if r.initial <= 0 {
 		r.initial = concurrency.DefaultInitialLimit
+	}
+	r.growth = c.MaxGrowth
+	if r.growth == 0 {
+		r.growth = concurrency.DefaultMaxGrowth
 	}
 	switch {
 	case c.MaxQueue == 0:

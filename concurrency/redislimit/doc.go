@@ -17,7 +17,10 @@
 // woken by pub/sub notices; the adaptive limit is learned by all processes
 // together with the concurrency package's adaptive policy, a decrease
 // applying to every process at once and an increase only through one probe
-// at a time across all of them; and while Redis is unreachable the limiter
+// at a time across all of them (a block of levels during the fast cold
+// start, which a key runs once, when Redis first sees it, until its first
+// 429; after it, each probe that fits doubles the next, as in the
+// in-process gate); and while Redis is unreachable the limiter
 // falls back to a local limit or fails closed ([ErrUnavailable]), reports
 // the change once through [Config].OnStateChange, and returns to the shared
 // limit when Redis answers again.
@@ -28,5 +31,7 @@
 //
 // An uncontended Acquire and Release are one Redis round trip each (a Lua
 // script), plus one renewal call per key every TTL/3 for all the permits
-// the process holds, however many.
+// the process holds, however many. The cost does not grow with the requests
+// in flight: BenchmarkAcquireRelease measured the same time per Acquire and
+// Release with 0, 1000 and 2500 leases of the key held.
 package redislimit

@@ -266,9 +266,9 @@ func (l *Limiter) run(parent context.Context, s *redis.Script, ks *keyState, arg
 	ctx, cancel := context.WithTimeout(parent, l.cfg.Timeout)
 	defer cancel()
 	c := &l.cfg
-	all := make([]any, 0, 9+len(args))
+	all := make([]any, 0, 10+len(args))
 	all = append(all, c.TTL.Milliseconds(), 2*c.TTL.Milliseconds(), c.StateTTL.Milliseconds(),
-		c.fixed, c.initial, c.lo, c.hi, l.channel, ks.key)
+		c.fixed, c.initial, c.lo, c.hi, l.channel, ks.key, c.growth)
 	all = append(all, args...)
 	v, err := s.Run(ctx, l.rdb, ks.rkeys, all...).Slice()
 	if err != nil {

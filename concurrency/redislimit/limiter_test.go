@@ -381,6 +381,17 @@ func acquireAsync(t *testing.T, l *redislimit.Limiter) <-chan concurrency.Permit
 // raiseByProbes takes n more permits for "k", each the next probe, waiting
 // past the probe gap (1ms before any answer was timed) before each so that
 // the one before settles; it returns them.
+// firstAnswer sends and answers one request for key k: no probe goes
+// before the key's first answer.
+func firstAnswer(t *testing.T, g *group) {
+	t.Helper()
+	pm, err := g.lims[0].Acquire(context.Background(), "k", transport.Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm.Release(concurrency.Feedback{Outcome: transport.OK, Latency: time.Millisecond})
+}
+
 func raiseByProbes(t *testing.T, g *group, n int) []concurrency.Permit {
 	t.Helper()
 	var pms []concurrency.Permit
@@ -402,6 +413,7 @@ func raiseByProbes(t *testing.T, g *group, n int) []concurrency.Permit {
 // process.
 func TestBusyUndoesBlindRaises(t *testing.T) {
 	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	firstAnswer(t, g)
 	ctx := context.Background()
 	first, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
 	if err != nil {
@@ -429,6 +441,7 @@ func TestBusyUndoesBlindRaises(t *testing.T) {
 // while its stream is read stand when it is released.
 func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
 	g := newGroup(t, 1, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	firstAnswer(t, g)
 	ctx := context.Background()
 	stream, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
 	if err != nil {

@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"time"
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/transport"
@@ -41,10 +42,14 @@ func (pm *permit) Release(fb concurrency.Feedback) {
 		return
 	}
 	k, latency := kind(fb), fb.Latency.Microseconds()
-	if pm.learned {
-		k, latency = learnNothing, 0
+	var hold int64
+	if !fb.Admitted.IsZero() {
+		hold = time.Since(fb.Admitted).Microseconds()
 	}
-	v, err := l.run(context.Background(), releaseScript, ks, pm.id, k, pm.level, pm.epoch, latency, pm.base, 0)
+	if pm.learned {
+		k, latency, hold = learnNothing, 0, 0
+	}
+	v, err := l.run(context.Background(), releaseScript, ks, pm.id, k, pm.level, pm.epoch, latency, pm.base, 0, hold)
 	if err != nil || len(v) < 2 {
 		return
 	}
@@ -62,7 +67,7 @@ func (pm *permit) Responded(fb concurrency.Feedback) {
 	if l.cfg.fixed > 0 || kind(fb) != learnBusy || l.down.Load() {
 		return
 	}
-	v, err := l.run(context.Background(), releaseScript, pm.ks, pm.id, learnBusy, pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base, 1)
+	v, err := l.run(context.Background(), releaseScript, pm.ks, pm.id, learnBusy, pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base, 1, 0)
 	if err != nil || len(v) < 2 {
 		return
 	}

@@ -11,8 +11,9 @@ import "github.com/redis/go-redis/v9"
 //
 // ARGV: 1 lease TTL ms, 2 TTL ms of the sorted sets, 3 TTL ms of the state
 // hash, 4 fixed limit (0: adaptive), 5 initial, 6 min, 7 max limit,
-// 8 pub/sub channel, 9 the limiter key (published on release). Each
-// script's own arguments start at ARGV[10].
+// 8 pub/sub channel, 9 the limiter key (published on release), 10 the
+// cold start's growth per round trip (at most 1: none). Each script's own
+// arguments start at ARGV[11].
 //
 // Time is the server's (TIME), so the clocks of the processes never meet.
 // Every call purges expired leases and expired tickets first, and resets
@@ -21,14 +22,19 @@ import "github.com/redis/go-redis/v9"
 // The adaptive state S is the concurrency package's adaptive policy (see
 // its documentation), kept in Redis and run by these scripts, so that all
 // processes act as one gate: limit (admitted freely), epoch (decreases so
-// far), streak (decreases of the epoch with no success between), probe and
-// pat (the level of the pending probe admitted one above the limit, zero
-// when none, and its admission time, µs), next (earliest next probe, µs),
-// raised (the level the last settled probe raised the limit to, while in
-// doubt), rr (decaying maximum of the time a 429 takes, µs), fastest
-// (shortest response, µs) and rtt (moving average of the latency of the
-// other responses, µs). Instants (pat, next, and now) are the Redis
-// server's; the durations are what the releasing processes measured.
+// far), streak (decreases of the epoch with no success between), probe,
+// pleft and pat (the top level of the pending probe, a block of levels
+// above the limit, zero when none; how many of its requests may still go;
+// and when its first went, µs), next (earliest next probe, µs), raised and
+// rfrom (the limits after and before the last settled probe, while it is
+// in doubt), rr (decaying maximum of the time a 429 takes, µs), fastest
+// (shortest response, µs), rtt (moving average of the latency of the
+// other responses, µs), held (moving average of how long a success held
+// its permit, µs), slow (1 during the fast cold start), answered (1 once a
+// success or a 429 came back: no probe goes before) and climb (probes
+// settled in a row since the last 429 or busy sign). Instants (pat, next,
+// and now) are the Redis server's; the durations are what the releasing
+// processes measured.
 const prelude = `
 local ttl = tonumber(ARGV[1])
 local ztl = tonumber(ARGV[2])
@@ -36,6 +42,7 @@ local stl = tonumber(ARGV[3])
 local fixed = tonumber(ARGV[4])
 local lo = tonumber(ARGV[6])
 local hi = tonumber(ARGV[7])
+local growth = tonumber(ARGV[10])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowus = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -46,12 +53,14 @@ if #dead > 0 then
   for i = 1, #dead do redis.call('ZREM', KEYS[2], dead[i]) end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 end
-local function clamp(v)
-  if v < lo then return lo end
-  if v > hi then return hi end
+local function clampn(v, a, b)
+  if v < a then return a end
+  if v > b then return b end
   return v
 end
-local F = {'limit', 'epoch', 'streak', 'probe', 'pat', 'next', 'raised', 'rr', 'fastest', 'rtt'}
+local function clamp(v) return clampn(v, lo, hi) end
+local F = {'limit', 'epoch', 'streak', 'probe', 'pleft', 'pat', 'next', 'raised', 'rfrom',
+  'rr', 'fastest', 'rtt', 'held', 'slow', 'answered', 'climb'}
 local S = {}
 local dirty = false
 local function load()
@@ -64,9 +73,10 @@ local function load()
   end
   if v[1] then
     S.limit = clamp(S.limit)
-    if S.probe > 0 and S.probe ~= S.limit + 1 then S.probe = 0 end
+    if S.probe <= S.limit then S.probe = 0 end
   else
     S.limit = clamp(tonumber(ARGV[5]))
+    if growth > 1 then S.slow = 1 end
     dirty = true
   end
 end
@@ -84,53 +94,88 @@ local function current()
   return math.max(S.limit, S.probe)
 end
 -- gap (µs) is how long a probe must go without a 429 to settle: three
--- times the time a 429 takes (an eighth of the fastest response before
--- any 429 was timed).
+-- times the time a 429 takes; before any 429 was timed, an eighth of a
+-- permit's hold, but no more than three times the fastest response and
+-- no less than an eighth of it.
 local function gap()
   local g = 1000
-  if S.rr > 0 then g = 3 * S.rr elseif S.fastest > 0 then g = S.fastest / 8 end
+  if S.rr > 0 then
+    g = 3 * S.rr
+  elseif S.fastest > 0 then
+    g = math.max(S.fastest / 8, math.min(3 * S.fastest, S.held / 8))
+  end
   return math.max(g, 200)
 end
--- roundtrip (µs) is the round trip the hold is counted in.
+-- roundtrip (µs) is the round trip the hold and the cold start are
+-- counted in: a permit's hold, or the latency when that is all there is,
+-- within 10 s.
 local function roundtrip()
-  if S.rtt > 0 then return S.rtt end
-  return 50000
+  local rt = math.max(S.rtt, S.held)
+  if rt <= 0 then return 50000 end
+  return math.min(rt, 10000000)
+end
+-- step is the size of the next probe: during the fast cold start, the
+-- growth a gap allows at growth per round trip; after it, 2^climb levels
+-- within an eighth of the limit; at least 1, at most 16.
+local function step()
+  if S.slow == 1 then
+    local f = growth ^ (gap() / roundtrip()) - 1
+    return clampn(math.floor(S.limit * f), 1, 16)
+  end
+  return clampn(2 ^ S.climb, 1, clampn(math.floor(S.limit / 8), 1, 16))
 end
 -- probewait settles a pending probe that went the gap without a 429 (the
--- limit rises to its level) and returns how long (µs) until a request may
--- be admitted above the limit: 0 now, -1 never (the limit is at its
--- maximum).
+-- limit rises to its top) and returns how long (µs) until a request may
+-- be admitted above the limit: 0 now (a new probe, or the rest of a
+-- pending one), -1 never (the limit is at its maximum, or nothing was
+-- answered yet).
 local function probewait()
   if S.probe > 0 then
     local d = S.pat + gap() - nowus
-    if d > 0 then return math.ceil(d) end
+    if d > 0 then
+      if S.pleft > 0 then return 0 end
+      return math.ceil(d)
+    end
+    S.rfrom = S.limit
     S.limit = S.probe
     S.raised = S.probe
     S.probe = 0
+    S.pleft = 0
+    S.climb = math.min(S.climb + 1, 4)
     dirty = true
   end
-  if S.limit >= hi then return -1 end
+  if S.limit >= hi or S.answered == 0 then return -1 end
   return math.max(math.ceil(S.next - nowus), 0)
 end
 -- may reports whether one more request may be admitted with count in
--- flight: freely below the limit, as the one probe at the limit. When not,
+-- flight: freely below the limit, as part of a probe above it. When not,
 -- its second result (µs), when positive, is how long until that may
 -- change without a release.
 local function may(count)
   if fixed > 0 then return count < S.limit, 0 end
   local d = probewait()
   if count < S.limit then return true, 0 end
+  if S.probe > 0 then
+    if S.pleft > 0 and count < S.probe then return true, 0 end
+    return false, math.max(d, 0)
+  end
   if d > 0 then return false, d end
   if count > S.limit or d < 0 then return false, 0 end
   return true, 0
 end
--- admitted records an admission at level x: a probe above the limit.
+-- admitted records an admission at level x: above the limit, part of a
+-- probe, or the first of a new one.
 local function admitted(x)
-  if fixed == 0 and x > S.limit then
-    S.probe = x
+  if fixed > 0 or x <= S.limit then return end
+  if S.probe == 0 then
+    local n = math.min(step(), hi - S.limit)
+    S.probe = S.limit + n
+    S.pleft = n - 1
     S.pat = nowus
-    dirty = true
+  elseif S.pleft > 0 then
+    S.pleft = S.pleft - 1
   end
+  dirty = true
 end
 local function touch()
   save()
@@ -142,7 +187,7 @@ end
 // acquireScript admits at once when nobody waits and there is room (below
 // the limit, or the one probe at it), else queues a ticket, unless the
 // queue is full.
-// ARGV[10] id, [11] priority, [12] queue bound.
+// ARGV[11] id, [11] priority, [12] queue bound.
 // Returns {1, limit, epoch, level, base} admitted, where base is the limit
 // admitted freely at that moment; {0, limit, epoch, free, wait} queued,
 // where wait (µs), when positive, is how long until a probe may settle or
@@ -152,7 +197,7 @@ var acquireScript = redis.NewScript(prelude + `
 load()
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
-local id = ARGV[10]
+local id = ARGV[11]
 local wait = 0
 if qlen == 0 then
   local ok, w = may(count)
@@ -164,12 +209,12 @@ if qlen == 0 then
   end
   wait = w
 end
-if qlen >= tonumber(ARGV[12]) then
+if qlen >= tonumber(ARGV[13]) then
   touch()
   return {2, current(), S.epoch, qlen, 0}
 end
 local seq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
-redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[11]) * 1e13 + seq), id)
+redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[12]) * 1e13 + seq), id)
 redis.call('ZADD', KEYS[3], exp, id)
 touch()
 return {0, current(), S.epoch, S.limit - count, wait}
@@ -187,7 +232,7 @@ load()
 local count = redis.call('ZCARD', KEYS[1])
 local out = {0, 0, 0}
 local mine = {}
-for i = 10, #ARGV do mine[ARGV[i]] = true end
+for i = 11, #ARGV do mine[ARGV[i]] = true end
 local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit - count, 0))
 local ahead = 0
 for i = 1, #head do
@@ -217,23 +262,24 @@ return out
 `)
 
 // releaseScript removes the lease, learns from how the request went, and
-// tells the waiters; or, with ARGV[16] 1, only learns, keeping the lease
-// (a response that has started, whose body is not done). ARGV[10] id, [11]
+// tells the waiters; or, with ARGV[17] 1, only learns, keeping the lease
+// (a response that has started, whose body is not done). ARGV[11] id, [11]
 // kind (0 nothing to learn, 1 success, 2 rate limited, 3 platform busy),
-// [12] level, [13] epoch at admission, [14] latency µs, [15] base: the
-// limit admitted freely at admission, [16] 1 to keep the lease.
+// [13] level, [14] epoch at admission, [15] latency µs, [16] base: the
+// limit admitted freely at admission, [17] 1 to keep the lease, [18] how
+// long the permit was held, µs (admission to release).
 // Returns {limit, epoch}.
 var releaseScript = redis.NewScript(prelude + `
 load()
-local keep = ARGV[16] == '1'
-if not keep then redis.call('ZREM', KEYS[1], ARGV[10]) end
+local keep = ARGV[17] == '1'
+if not keep then redis.call('ZREM', KEYS[1], ARGV[11]) end
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
-local kind = tonumber(ARGV[11])
+local kind = tonumber(ARGV[12])
 if fixed == 0 then
-  local x = tonumber(ARGV[12])
-  local ep = tonumber(ARGV[13])
-  local lat = tonumber(ARGV[14])
+  local x = tonumber(ARGV[13])
+  local ep = tonumber(ARGV[14])
+  local lat = tonumber(ARGV[15])
   -- lower brings the limit down to at most l (and at least lo), dropping
   -- a pending probe above it.
   local function lower(l)
@@ -242,6 +288,15 @@ if fixed == 0 then
       S.probe = 0
       S.raised = 0
     end
+  end
+  if kind == 1 or kind == 2 then
+    if S.answered == 0 then dirty = true end
+    S.answered = 1
+  end
+  local hold = tonumber(ARGV[18])
+  if kind == 1 and hold > 0 then
+    dirty = true
+    if S.held == 0 then S.held = hold else S.held = S.held + (hold - S.held) / 8 end
   end
   if lat > 0 then
     dirty = true
@@ -263,9 +318,11 @@ if fixed == 0 then
     local old = S.limit
     local cur = ep == S.epoch
     local probed = false
+    S.slow = 0
     if cur then
       S.epoch = S.epoch + 1
       S.probe = 0
+      S.climb = 0
       S.next = nowus + 5 * roundtrip()
       probed = x > old
     end
@@ -287,19 +344,21 @@ if fixed == 0 then
     -- waits a round trip.
     dirty = true
     S.probe = 0
+    S.slow = 0
+    S.climb = 0
     local to = S.limit
-    if S.raised > 0 and x >= S.raised then
-      to = S.raised - 1
+    if S.raised > 0 and x > S.rfrom then
+      to = S.rfrom
       S.raised = 0
     end
-    lower(math.min(to, tonumber(ARGV[15])))
+    lower(math.min(to, tonumber(ARGV[16])))
     S.next = nowus + roundtrip()
   elseif kind == 1 then
     if ep == S.epoch and S.streak > 0 then
       S.streak = 0
       dirty = true
     end
-    if S.raised > 0 and x >= S.raised then
+    if S.raised > 0 and x > S.rfrom then
       S.raised = 0
       dirty = true
     end
@@ -311,27 +370,27 @@ return {current(), S.epoch}
 `)
 
 // cancelScript removes a ticket, and the lease it may have become while
-// its holder gave up. ARGV[10] id. Returns {1} when a lease was removed,
+// its holder gave up. ARGV[11] id. Returns {1} when a lease was removed,
 // else {0}.
 var cancelScript = redis.NewScript(prelude + `
-redis.call('ZREM', KEYS[2], ARGV[10])
-redis.call('ZREM', KEYS[3], ARGV[10])
-local had = redis.call('ZREM', KEYS[1], ARGV[10])
+redis.call('ZREM', KEYS[2], ARGV[11])
+redis.call('ZREM', KEYS[3], ARGV[11])
+local had = redis.call('ZREM', KEYS[1], ARGV[11])
 if had > 0 and redis.call('ZCARD', KEYS[2]) > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
 touch()
 return {had}
 `)
 
 // renewScript extends the leases and tickets a process holds.
-// ARGV[10] n, then n lease ids, then ticket ids.
+// ARGV[11] n, then n lease ids, then ticket ids.
 // Returns {limit, epoch, lost ticket ids...}: tickets neither queued nor
 // admitted (lost with the server's data, or expired).
 var renewScript = redis.NewScript(prelude + `
 load()
-local n = tonumber(ARGV[10])
+local n = tonumber(ARGV[11])
 local out = {current(), S.epoch}
-for i = 11, 10 + n do redis.call('ZADD', KEYS[1], 'XX', exp, ARGV[i]) end
-for i = 11 + n, #ARGV do
+for i = 12, 11 + n do redis.call('ZADD', KEYS[1], exp, ARGV[i]) end
+for i = 12 + n, #ARGV do
   local id = ARGV[i]
   if redis.call('ZSCORE', KEYS[2], id) then
     redis.call('ZADD', KEYS[3], exp, id)
