@@ -308,6 +308,35 @@ func TestResetHintNeedsRemainingZero(t *testing.T) {
 	}
 }
 
+// TestOverflowingHintReturnsAtOnce: a hint too long for a Duration (20
+// digits, the year 9999, an overflowing retry-after-ms) is a very long
+// wait, which returns the 429 at once, as a hint of an hour does; it is
+// not read as no hint and retried within milliseconds.
+func TestOverflowingHintReturnsAtOnce(t *testing.T) {
+	for _, h := range []map[string]string{
+		{"Retry-After": "99999999999999999999"},
+		{"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"},
+		{"Retry-After-Ms": "100000000000000000000000000"},
+		{"Retry-After": "3600"},
+	} {
+		srv := newScriptServer(t, reply{status: 429, header: h})
+		r, s := newTestRetrier(Config{})
+		var events []Event
+		r.onRetry = func(e Event) { events = append(events, e) }
+		resp, err := get(t, r.Wrap(nil), srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		if resp.StatusCode != 429 || len(s.get()) != 0 || srv.requests() != 1 {
+			t.Errorf("%v: status %d, slept %v, server saw %d; want the 429 at once", h, resp.StatusCode, s.get(), srv.requests())
+		}
+		if len(events) != 1 || events[0].Decision != HintTooLong {
+			t.Errorf("%v: events %+v, want one HintTooLong", h, events)
+		}
+	}
+}
+
 func TestHintBeyondMaxRetryAfterReturnsAtOnce(t *testing.T) {
 	cc := newCloseCounter()
 	srv := newScriptServer(t, reply{status: 429, header: map[string]string{"Retry-After": "61"}})

@@ -21,8 +21,10 @@ import (
 //
 // Numbers are plain decimals: no sign, exponent, or surrounding text. An
 // invalid retry-after-ms is ignored in favour of Retry-After. When a header
-// appears more than once, its first value is used. Negative, malformed or
-// overflowing values give 0, false. The result is never negative, and it is
+// appears more than once, its first value is used. Negative or malformed
+// values give 0, false. A value too long for a time.Duration (20 digits,
+// the year 9999) gives the longest Duration, true: the server asks for a
+// very long wait, not for none. The result is never negative, and it is
 // not capped: capping is the caller's policy ([Config.MaxRetryAfter]).
 func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := h.Get("Retry-After-Ms"); v != "" {
@@ -50,15 +52,12 @@ func ParseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if d <= 0 {
 		return 0, true
 	}
-	if d == math.MaxInt64 { // Sub saturates: the date is centuries away
-		return 0, false
-	}
-	return d, true
+	return d, true // Sub saturates at the longest Duration
 }
 
 // parseDecimal parses s, a decimal number of units ("12", "0.25", "3."),
-// into a duration. It accepts nothing else, and rejects values that do not
-// fit in a time.Duration.
+// into a duration. It accepts nothing else; a value that does not fit in a
+// time.Duration gives the longest one.
 func parseDecimal(s string, unit time.Duration) (time.Duration, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "." {
@@ -77,17 +76,17 @@ func parseDecimal(s string, unit time.Duration) (time.Duration, bool) {
 	if !dot {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n > math.MaxInt64/int64(unit) {
-			return 0, false
+			// Only digits, so the only error is a value out of range.
+			return math.MaxInt64, true
 		}
 		return time.Duration(n) * unit, true
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, false
-	}
+	// Digits and one dot: ParseFloat fails only on a value out of range,
+	// giving +Inf.
+	f, _ := strconv.ParseFloat(s, 64)
 	ns := f * float64(unit)
-	if !(ns < math.MaxInt64) { // also rejects NaN and Inf
-		return 0, false
+	if !(ns < math.MaxInt64) {
+		return math.MaxInt64, true
 	}
 	return time.Duration(ns), true
 }

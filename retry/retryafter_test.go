@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -50,12 +51,12 @@ func TestParseRetryAfter(t *testing.T) {
 		{"two dots", [][2]string{{"Retry-After", "1.2.3"}}, 0, false},
 		{"lone dot", [][2]string{{"Retry-After", "."}}, 0, false},
 		{"comma list", [][2]string{{"Retry-After", "1, 2"}}, 0, false},
-		{"huge seconds", [][2]string{{"Retry-After", "99999999999999999999"}}, 0, false},
-		{"seconds overflow duration", [][2]string{{"Retry-After", "9300000000"}}, 0, false},
+		{"huge seconds", [][2]string{{"Retry-After", "99999999999999999999"}}, math.MaxInt64, true},    // overflow: very long
+		{"seconds overflow duration", [][2]string{{"Retry-After", "9300000000"}}, math.MaxInt64, true}, // overflow: very long
 		{"largest seconds", [][2]string{{"Retry-After", "9223372036"}}, 9223372036 * time.Second, true},
-		{"huge fraction", [][2]string{{"Retry-After", "9300000000.5"}}, 0, false},
-		{"huge ms", [][2]string{{"Retry-After-Ms", "100000000000000000000000000"}}, 0, false},
-		{"far future date", [][2]string{{"Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"}}, 0, false},
+		{"huge fraction", [][2]string{{"Retry-After", "9300000000.5"}}, math.MaxInt64, true},                    // overflow: very long
+		{"huge ms", [][2]string{{"Retry-After-Ms", "100000000000000000000000000"}}, math.MaxInt64, true},        // overflow: very long
+		{"far future date", [][2]string{{"Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"}}, math.MaxInt64, true}, // overflow: very long
 		{"several values: first wins", [][2]string{{"Retry-After", "4"}, {"Retry-After", "9"}}, 4 * time.Second, true},
 	}
 	for _, tt := range tests {
