@@ -292,16 +292,16 @@ func TestCanceledProbeCountsAsFailure(t *testing.T) {
 	}
 }
 
-// rejectedErr is what a layer below returns for a request it never sent,
+// errRejectedBelow is what a layer below returns for a request it never sent,
 // as the gate does when its queue sheds one.
-var rejectedErr = fmt.Errorf("queue full: %w", transport.ErrRejected)
+var errRejectedBelow = fmt.Errorf("queue full: %w", transport.ErrRejected)
 
 // TestRejectedNeverCounts checks that requests a layer below refused to
 // send never open the circuit, whatever their number.
 func TestRejectedNeverCounts(t *testing.T) {
 	b, _ := newTestBreaker(testConfig())
 	rt := b.Wrap(transport.RoundTripperFunc(func(*http.Request) (*http.Response, error) {
-		return nil, rejectedErr
+		return nil, errRejectedBelow
 	}))
 	for range 20 {
 		req, _ := http.NewRequest(http.MethodGet, "http://api.example/v1/models", nil)
@@ -327,7 +327,7 @@ func TestRejectedProbeGivesWay(t *testing.T) {
 		case 0:
 			return nil, errors.New("connection reset")
 		case 1:
-			return nil, rejectedErr
+			return nil, errRejectedBelow
 		}
 		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: req}, nil
 	}))
