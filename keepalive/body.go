@@ -2,7 +2,9 @@ package keepalive
 
 import (
 	"io"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +41,7 @@ type body struct {
 	headErr  error         // the error that came with the head bytes, sticky
 	waited   time.Duration // the schedule wait, set before the body is returned
 	closeMu  sync.Mutex
-	closed   bool
+	closed   atomic.Bool // set by the first Close; Read fails after it
 	head     [headSize]byte
 }
 
@@ -76,7 +78,13 @@ func (b *body) dropped() int64 {
 	return b.json.dropped
 }
 
+// Read yields the head bytes, then the filtered body. After Close it
+// fails with [http.ErrBodyReadAfterClose], as net/http's bodies do, also
+// while head bytes remain unread.
 func (b *body) Read(p []byte) (int, error) {
+	if b.closed.Load() {
+		return 0, http.ErrBodyReadAfterClose
+	}
 	if b.off < b.end {
 		n := copy(p, b.head[b.off:b.end])
 		b.off += n
@@ -102,9 +110,9 @@ func (b *body) ScheduleWait() time.Duration { return b.waited }
 func (b *body) Close() error {
 	b.closeMu.Lock()
 	defer b.closeMu.Unlock()
-	if b.closed {
+	if b.closed.Load() {
 		return nil
 	}
-	b.closed = true
+	b.closed.Store(true)
 	return b.rc.Close()
 }

@@ -669,3 +669,33 @@ func TestLargeBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAfterClose: once the caller closes a filtered body, Read fails
+// with http.ErrBodyReadAfterClose, as net/http's bodies do, even though
+// bytes read during the wait are still buffered.
+func TestReadAfterClose(t *testing.T) {
+	for _, ct := range []string{"application/json", "text/event-stream"} {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "\n")
+			flush(w)
+			_, _ = io.WriteString(w, `{"choices":[{"message":{"content":"a long enough answer"}}]}`)
+		})
+		resp, err := keepalive.New(keepalive.Config{}).Wrap(srv.Client().Transport).RoundTrip(mustRequest(t, srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var one [1]byte
+		if n, err := resp.Body.Read(one[:]); n != 1 || err != nil {
+			t.Fatalf("%s: first read %d, %v", ct, n, err)
+		}
+		if err := resp.Body.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var rest [64]byte
+		if n, err := resp.Body.Read(rest[:]); n != 0 || !errors.Is(err, http.ErrBodyReadAfterClose) {
+			t.Errorf("%s: read after Close gave %d bytes (%q), %v; want 0, http.ErrBodyReadAfterClose", ct, n, rest[:n], err)
+		}
+	}
+}
