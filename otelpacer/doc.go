@@ -62,9 +62,10 @@
 // # Secrets
 //
 // No header is recorded, so Authorization, api-key, x-api-key and cookies
-// never are. url.full has no user information, and the values of query
-// parameters that may carry credentials (key, api_key, token, sig,
-// signature and the like) are replaced by "REDACTED". Error messages are not
+// never are. url.full has no user information, and the value of every
+// query parameter is replaced by "REDACTED" but for a short allowlist of
+// harmless ones (api-version, alt, beta, stream, limit, after, before,
+// order), since a credential may hide under any name. Error messages are not
 // recorded either (they may quote a URL); error.type is the status code or
 // the outcome name. Gate keys are recorded as the gate reports them.
 //

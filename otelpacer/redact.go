@@ -5,26 +5,27 @@ import (
 	"strings"
 )
 
-// redacted replaces the value of a sensitive query parameter, as the HTTP
-// semantic conventions ask.
+// redacted replaces the value of a query parameter that may be a secret,
+// as the HTTP semantic conventions ask.
 const redacted = "REDACTED"
 
-// sensitiveParam reports whether a query parameter may carry a credential.
-// Names are compared without case, and "-" counts as "_".
-func sensitiveParam(name string) bool {
+// harmlessParam reports whether a query parameter's value is kept in
+// url.full: only the few that the LLM APIs use to select a version or a
+// format, or to page through a list. Every other value is replaced: a
+// credential may hide under any name (key, x-goog-api-key, sig,
+// subscription-key, jwt, ...), so an allowlist, not a denylist. Names are
+// compared without case, and "-" counts as "_".
+func harmlessParam(name string) bool {
 	switch strings.ReplaceAll(strings.ToLower(name), "-", "_") {
-	case "key", "api_key", "apikey", "token", "access_token", "id_token", "refresh_token",
-		"auth", "authorization", "password", "passwd", "secret", "client_secret",
-		"sig", "signature", "x_goog_signature", "x_amz_signature", "x_amz_credential",
-		"x_amz_security_token", "awsaccesskeyid", "code", "session", "sessionid":
+	case "api_version", "alt", "beta", "stream", "limit", "after", "before", "order":
 		return true
 	}
 	return false
 }
 
 // fullURL returns u as the url.full attribute: without user information,
-// and with the value of every sensitive query parameter replaced by
-// "REDACTED". The fragment is dropped; it is never sent.
+// and with the value of every query parameter but the harmless ones
+// replaced by "REDACTED". The fragment is dropped; it is never sent.
 func fullURL(u *url.URL) string {
 	if u == nil {
 		return ""
@@ -36,26 +37,35 @@ func fullURL(u *url.URL) string {
 	return c.String()
 }
 
-// redactQuery rewrites a raw query, keeping its order and encoding, with the
-// values of sensitive parameters replaced.
+// redactQuery rewrites a raw query, keeping its order, its separators ("&",
+// and ";", which some servers split on too) and its encoding, with every
+// value but those of harmless parameters replaced.
 func redactQuery(q string) string {
 	if q == "" {
 		return q
 	}
 	var b strings.Builder
 	changed := false
+	var sep byte
 	rest := q
 	for first := true; ; first = false {
-		part, tail, more := strings.Cut(rest, "&")
+		i := strings.IndexAny(rest, "&;")
+		part, tail, more := rest, "", false
+		if i >= 0 {
+			part, tail, more = rest[:i], rest[i+1:], true
+		}
 		name, _, hasValue := strings.Cut(part, "=")
 		if !first {
-			b.WriteByte('&')
+			b.WriteByte(sep)
+		}
+		if more {
+			sep = rest[i]
 		}
 		dec, err := url.QueryUnescape(name)
 		if err != nil {
 			dec = name
 		}
-		if hasValue && sensitiveParam(dec) {
+		if hasValue && !harmlessParam(dec) {
 			b.WriteString(name)
 			b.WriteString("=" + redacted)
 			changed = true

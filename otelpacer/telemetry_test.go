@@ -252,7 +252,7 @@ func TestSecretsAbsent(t *testing.T) {
 	rt := transport.Chain(nil, tel.Wrap, tel.WrapAttempt)
 
 	u := strings.Replace(api.URL, "http://", "http://user:"+secret+"@", 1) +
-		"/v1/chat/completions?api-key=" + secret + "&key=" + secret + "&Token=" + secret + "&sig=" + secret + "&keep=1"
+		"/v1/chat/completions?api-key=" + secret + "&key=" + secret + "&Token=" + secret + "&sig=" + secret + "&x-goog-api-key=" + secret + ";jwt=" + secret + "&api-version=1"
 	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(`{"model":"m"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +281,7 @@ func TestSecretsAbsent(t *testing.T) {
 	}
 	sawRedacted := false
 	for _, sp := range spans {
-		if v, ok := spanAttr(sp, "url.full"); ok && strings.Contains(v.AsString(), "key=REDACTED") && strings.Contains(v.AsString(), "keep=1") {
+		if v, ok := spanAttr(sp, "url.full"); ok && strings.Contains(v.AsString(), "key=REDACTED") && strings.Contains(v.AsString(), "api-version=1") {
 			sawRedacted = true
 		}
 	}
