@@ -30,7 +30,9 @@ var ErrNotReplayable = errors.New("pacer: request body cannot be replayed")
 //     is kept in memory: the original body is closed and the copy gets a
 //     GetBody. A longer body is not replayable: the copy's Body yields the
 //     bytes already read and then the rest of the original, so every byte is
-//     still sent exactly once, and no more than maxBuffer+1 bytes are ever held.
+//     still sent exactly once. No more than maxBuffer+1 bytes are ever held
+//     (a body of unknown length is read in pieces of 64 KiB, not into a
+//     buffer that doubles).
 //
 // On a read error the original body is closed and the error returned.
 func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
@@ -40,33 +42,76 @@ func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
 	if maxBuffer < 0 {
 		maxBuffer = 0
 	}
-	var buf bytes.Buffer
-	if req.ContentLength > 0 && req.ContentLength <= maxBuffer {
-		buf.Grow(int(req.ContentLength))
+	first := int64(chunkSize)
+	if req.ContentLength > 0 {
+		first = req.ContentLength + 1 // one more, to see the end within it
 	}
-	_, err := buf.ReadFrom(io.LimitReader(req.Body, maxBuffer+1))
+	chunks, n, err := readChunks(req.Body, maxBuffer+1, first)
 	if err != nil {
 		_ = req.Body.Close()
 		return nil, false, fmt.Errorf("pacer: reading request body for replay: %w", err)
 	}
 	out := new(http.Request)
 	*out = *req
-	if int64(buf.Len()) <= maxBuffer {
+	if n <= maxBuffer {
 		_ = req.Body.Close()
-		data := buf.Bytes()
-		out.ContentLength = int64(len(data))
-		out.GetBody = func() (io.ReadCloser, error) {
-			return io.NopCloser(bytes.NewReader(data)), nil
-		}
-		out.Body, _ = out.GetBody()
-		if len(data) == 0 {
+		out.ContentLength = n
+		switch len(chunks) {
+		case 0:
 			out.Body = http.NoBody
 			out.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+			return out, true, nil
+		case 1:
+			data := chunks[0]
+			out.GetBody = func() (io.ReadCloser, error) {
+				return io.NopCloser(bytes.NewReader(data)), nil
+			}
+		default:
+			out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(chunkReader(chunks)), nil }
 		}
+		out.Body, _ = out.GetBody()
 		return out, true, nil
 	}
-	out.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf.Bytes()), req.Body), closer: req.Body}
+	out.Body = &prefixedBody{Reader: io.MultiReader(chunkReader(chunks), req.Body), closer: req.Body}
 	return out, false, nil
+}
+
+// chunkSize is the size of the pieces a body of unknown length is read in:
+// what is held is the bytes read, rounded up to a chunk, never a doubled
+// buffer.
+const chunkSize = 64 << 10
+
+// readChunks reads r until its end or limit bytes, the first piece of at
+// most first bytes (the length the request states, when it does), the
+// others of chunkSize. It returns the pieces, holding n bytes in all; an
+// end of r is no error.
+func readChunks(r io.Reader, limit, first int64) (chunks [][]byte, n int64, err error) {
+	size := min(first, limit)
+	for n < limit {
+		c := make([]byte, min(size, limit-n))
+		m, err := io.ReadFull(r, c)
+		if m > 0 {
+			chunks = append(chunks, c[:m])
+			n += int64(m)
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return chunks, n, nil
+		case err != nil:
+			return nil, 0, err
+		}
+		size = chunkSize
+	}
+	return chunks, n, nil
+}
+
+// chunkReader reads the chunks in order.
+func chunkReader(chunks [][]byte) io.Reader {
+	rs := make([]io.Reader, len(chunks))
+	for i, c := range chunks {
+		rs[i] = bytes.NewReader(c)
+	}
+	return io.MultiReader(rs...)
 }
 
 type prefixedBody struct {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -158,5 +159,55 @@ func TestReplayableEmptyUnknownBody(t *testing.T) {
 	out, ok, err := replay.Prepare(req, 1<<10)
 	if err != nil || !ok || out.Body != http.NoBody || out.ContentLength != 0 {
 		t.Fatalf("empty body: ok=%v err=%v body=%v len=%d", ok, err, out.Body, out.ContentLength)
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestBufferBoundHeld checks that a body of unknown length is buffered
+// within its bound: a body that fits costs about its size, one longer than
+// the bound about the bound (not a doubled buffer), and both still yield
+// every byte.
+func TestBufferBoundHeld(t *testing.T) {
+	const bound = 4 << 20
+	for _, size := range []int{3 << 20, 5 << 20} {
+		data := make([]byte, size)
+		_, _ = rand.Read(data)
+		req, _ := http.NewRequest(http.MethodPost, "http://h/", io.NopCloser(iotest.HalfReader(bytes.NewReader(data))))
+		req.ContentLength = -1
+		req.GetBody = nil
+		var out *http.Request
+		var ok bool
+		used := allocated(func() {
+			var err error
+			out, ok, err = replay.Prepare(req, bound)
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		if limit := uint64(min(size, bound)) + 1<<20; used > limit {
+			t.Errorf("%d bytes: Prepare allocated %d bytes, want at most %d", size, used, limit)
+		}
+		if ok != (size <= bound) {
+			t.Errorf("%d bytes: replayable %v", size, ok)
+		}
+		got, err := io.ReadAll(out.Body)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%d bytes: body read back %d bytes, %v", size, len(got), err)
+		}
+		if ok {
+			again, _ := out.GetBody()
+			if b, _ := io.ReadAll(again); !bytes.Equal(b, data) {
+				t.Errorf("%d bytes: GetBody gave %d bytes, want the body", size, len(b))
+			}
+		}
 	}
 }
