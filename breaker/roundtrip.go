@@ -61,7 +61,16 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	probe := met == HalfOpen
 
+	returned := false
+	defer func() {
+		if !returned {
+			// base panicked: a failure, so that a probe's permit is not
+			// held forever; the panic goes on.
+			c.settle(probe, failure)
+		}
+	}()
 	resp, err := t.base.RoundTrip(req)
+	returned = true
 	if err != nil {
 		c.settle(probe, b.verdict(transport.Classify(nil, err)))
 		return resp, err

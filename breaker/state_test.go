@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -395,4 +396,46 @@ func TestCustomKey(t *testing.T) {
 		t.Fatalf("state %v, want open", got)
 	}
 	mustOpenError(t, c, one.url(200))
+}
+
+// TestPanickingProbeSettles: a base transport that panics during a
+// half-open probe counts as a failed probe (the circuit re-opens), so
+// the circuit does not stay half-open forever with its permit taken.
+func TestPanickingProbeSettles(t *testing.T) {
+	cfg := testConfig()
+	cfg.Probes = 1
+	b, clk := newTestBreaker(cfg)
+	var panics atomic.Bool
+	rt := b.Wrap(transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if panics.Load() {
+			panic("base transport bug")
+		}
+		return nil, errors.New("connection reset")
+	}))
+	do := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		req, _ := http.NewRequest(http.MethodGet, "http://api.example/v1/models", nil)
+		_, err = rt.RoundTrip(req)
+		return err
+	}
+	for range 4 {
+		_ = do()
+	}
+	clk.Advance(cfg.Delay)
+	panics.Store(true)
+	if err := do(); err == nil || !strings.HasPrefix(err.Error(), "panic:") {
+		t.Fatalf("probe: %v, want the panic to go on", err)
+	}
+	if got := b.StateOf("api.example"); got != Open {
+		t.Errorf("state %v after a panicking probe, want open", got)
+	}
+	clk.Advance(cfg.Delay)
+	panics.Store(false)
+	if err := do(); errors.Is(err, ErrOpen) {
+		t.Errorf("after another delay: %v, want a probe admitted", err)
+	}
 }
