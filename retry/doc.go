@@ -39,7 +39,11 @@
 // last real response is returned as it is (a 429 or 503 with its body
 // intact), so that SDKs raise their own typed API errors. When the last
 // attempt ended in an error, the error is returned wrapped in an [*Error]
-// that says how many attempts were made.
+// that says how many attempts were made. When a layer below refuses to
+// send a retry (an error matching [transport.ErrRejected], such as the
+// breaker that opened after the previous attempt), the previous attempt's
+// result is returned instead: its response, with a body of up to 64 KiB
+// kept in memory while the retry waited, or its error.
 //
 // # The RoundTripper contract
 //

@@ -124,6 +124,13 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.budget.request(r.now())
 
 	attemptReq := prepared
+	// prev is what the previous attempt ended with: a response kept in
+	// memory (nil when its body was too long to keep) or an error.
+	var (
+		prevResp    *http.Response
+		prevErr     error
+		prevOutcome transport.Outcome
+	)
 	for attempt := 1; ; attempt++ {
 		rec.Update(func(f *transport.Facts) { f.Attempts = attempt })
 		resp, err := t.next.RoundTrip(attemptReq)
@@ -135,6 +142,13 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			err = errNilResponse
 		}
 		outcome := transport.Classify(resp, err)
+		if outcome == transport.Rejected && (prevResp != nil || prevErr != nil) {
+			// A layer below refused to send this attempt (the breaker
+			// opened since the last one): the last answer the server gave
+			// is the request's result, not a refusal to send it.
+			rec.Update(func(f *transport.Facts) { f.Attempts, f.Outcome = attempt-1, prevOutcome })
+			return finish(prevResp, prevErr, attempt-1)
+		}
 		rec.Update(func(f *transport.Facts) { f.Outcome = outcome })
 		if !r.shouldRetry(outcome, resp, err) {
 			return finish(resp, err, attempt)
@@ -152,7 +166,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return finish(resp, err, attempt)
 		}
 
-		httpbody.DiscardResponse(resp)
+		prevResp, prevErr, prevOutcome = httpbody.Keep(resp), err, outcome
 		if err := r.sleep(ctx, ev.Delay); err != nil {
 			httpbody.CloseRequest(next)
 			return nil, &Error{Attempts: attempt, Err: err}

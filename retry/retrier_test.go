@@ -796,3 +796,34 @@ func TestRateLimitedBaseDelay(t *testing.T) {
 		})
 	}
 }
+
+// TestRejectedAfterARealAnswerReturnsIt: when a layer below refuses to send
+// a retry (the breaker opened after the first attempt's 503), the request
+// returns that 503 with its body, the last answer the server gave, not
+// the refusal.
+func TestRejectedAfterARealAnswerReturnsIt(t *testing.T) {
+	srv := newScriptServer(t, reply{status: 503})
+	r, _ := newTestRetrier(Config{})
+	var calls int
+	refusing := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if calls++; calls > 1 {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("circuit open: %w", transport.ErrRejected)
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req, rec := transport.EnsureRecord(req)
+	resp, err := r.Wrap(refusing).RoundTrip(req)
+	if err != nil {
+		t.Fatalf("err = %v, want the 503", err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 503 || body != "reply 1" {
+		t.Errorf("got %d %q, want the first attempt's 503 and its body", resp.StatusCode, body)
+	}
+	if f := rec.Facts(); f.Attempts != 1 || f.Outcome != transport.Overloaded || calls != 2 {
+		t.Errorf("facts %+v after %d calls; want 1 attempt sent, overloaded, 2 calls", f, calls)
+	}
+}

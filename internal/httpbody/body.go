@@ -4,6 +4,7 @@
 package httpbody
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -160,6 +161,34 @@ func DiscardResponse(resp *http.Response) {
 	if resp != nil {
 		DrainAndClose(resp.Body)
 	}
+}
+
+// Keep reads the body of a response that a layer may still return later,
+// at most [DrainLimit] bytes for at most [DrainTimeout], and closes it. It
+// returns a copy of resp whose body holds what was read, or nil when the
+// body did not end within those bounds (or resp is nil): a truncated
+// answer is never returned as a whole one.
+func Keep(resp *http.Response) *http.Response {
+	if resp == nil {
+		return nil
+	}
+	body := resp.Body
+	if body == nil || body == http.NoBody {
+		c := *resp
+		c.Body = http.NoBody
+		return &c
+	}
+	timer := time.AfterFunc(DrainTimeout, func() { _ = body.Close() })
+	data, err := io.ReadAll(io.LimitReader(body, DrainLimit+1))
+	stopped := timer.Stop()
+	_ = body.Close()
+	if err != nil || !stopped || len(data) > DrainLimit {
+		return nil
+	}
+	c := *resp
+	c.Body = io.NopCloser(bytes.NewReader(data))
+	c.ContentLength = int64(len(data))
+	return &c
 }
 
 // CloseRequest closes req.Body if there is one. A layer that returns
