@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
@@ -113,6 +114,12 @@ func (t *roundTripper) CloseIdleConnections() { roundtrip.CloseIdleConnections(t
 // worth retrying and the policy allows it.
 func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := t.r
+	if !wellFormed(req) {
+		// net/http refuses it before sending a byte, and would each time:
+		// one attempt, so that its error comes back at once.
+		resp, err := roundtrip.Do(t.next, req)
+		return finish(resp, err, 1)
+	}
 	ctx := req.Context()
 	rec := transport.RecordFrom(ctx)
 	// A body that cannot be replayed is left for Rewind to refuse.
@@ -179,6 +186,17 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 		attemptReq = next
 	}
+}
+
+// wellFormed reports whether req passes the checks net/http makes before
+// it sends anything: a URL with an http or https scheme and a host, and a
+// header map. A request that fails them is never retried.
+func wellFormed(req *http.Request) bool {
+	u := req.URL
+	if u == nil || u.Host == "" || req.Header == nil {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
 // plan fills in ev.Decision and ev.Delay for the attempt that ended with

@@ -827,3 +827,36 @@ func TestRejectedAfterARealAnswerReturnsIt(t *testing.T) {
 		t.Errorf("facts %+v after %d calls; want 1 attempt sent, overloaded, 2 calls", f, calls)
 	}
 }
+
+// TestMalformedRequestSentOnce: a request that net/http refuses before
+// sending anything (no header map, an ftp URL, no host) fails at once,
+// after one attempt and no backoff, however often it would fail.
+func TestMalformedRequestSentOnce(t *testing.T) {
+	for name, mk := range map[string]func() *http.Request{
+		"nil header": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, "http://api.example.test/", nil)
+			req.Header = nil
+			return req
+		},
+		"ftp URL": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, "ftp://api.example.test/", nil)
+			return req
+		},
+		"no host": func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, "http:///v1", nil)
+			return req
+		},
+	} {
+		r, s := newTestRetrier(Config{})
+		var calls int
+		base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			calls++
+			return http.DefaultTransport.RoundTrip(req)
+		})
+		_, err := r.Wrap(base).RoundTrip(mk())
+		var re *Error
+		if !errors.As(err, &re) || re.Attempts != 1 || calls != 1 || len(s.get()) != 0 {
+			t.Errorf("%s: err %v, %d calls, slept %v; want an error after 1 attempt, no sleep", name, err, calls, s.get())
+		}
+	}
+}
