@@ -43,9 +43,15 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 		// release notice arriving in between finds it.
 		w := &waiter{id: l.newID(), prio: p, ch: make(chan *permit, 1)}
 		ks.add(w)
-		v, err := l.run(l.ctx, acquireScript, ks, w.id, int(p), l.cfg.maxQueue)
+		v, err := l.acquireCall(ctx, ks, w.id, p)
 		if err != nil || len(v) < 5 {
 			ks.take(w)
+			if ctx.Err() != nil {
+				// The caller gave up while the call was out: the call may
+				// still run in Redis.
+				ks.orphan(w.id)
+				return nil, ctx.Err()
+			}
 			if l.down.Load() || l.ctx.Err() != nil {
 				continue
 			}
@@ -92,6 +98,17 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 			return nil, l.abandon(ks, w, &concurrency.QueueError{Err: concurrency.ErrQueueTimeout, Key: key, Timeout: l.cfg.QueueTimeout})
 		}
 	}
+}
+
+// acquireCall runs acquireScript for ticket id, bounded by the caller's
+// ctx as well as by the limiter's life and [Config].Timeout: a caller whose
+// deadline passes while Redis does not answer gets its error at once.
+func (l *Limiter) acquireCall(ctx context.Context, ks *keyState, id string, p transport.Priority) ([]any, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(l.ctx, cancel)
+	defer stop()
+	return l.run(cctx, acquireScript, ks, id, int(p), l.cfg.maxQueue)
 }
 
 // abandon takes w out of the queue, leaving no trace of it, and returns

@@ -21,6 +21,11 @@ type keyState struct {
 	kick    *time.Timer // pending look at the queue when a probe is due
 	held    map[string]struct{}
 	waiting map[string]*waiter
+	// orphans are the ids of acquire calls given up while Redis did not
+	// answer: a frozen Redis may still run them when it resumes, taking a
+	// lease nobody holds. The renewal loop cancels each on two ticks in a
+	// row, by when any such late call has run (orphans[id] counts them).
+	orphans map[string]int
 	queue   [2]waitList // Interactive, Background
 }
 
@@ -140,3 +145,34 @@ func queueIndex(p transport.Priority) int {
 
 // waitList is a FIFO list of waiters.
 type waitList = waitlist.List[waiter, *waiter]
+
+// orphan records the id of an acquire call given up while it was out.
+func (ks *keyState) orphan(id string) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.orphans == nil {
+		ks.orphans = make(map[string]int)
+	}
+	ks.orphans[id] = 0
+}
+
+// orphaned returns the ids of the orphaned calls still to cancel.
+func (ks *keyState) orphaned() []string {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	ids := make([]string, 0, len(ks.orphans))
+	for id := range ks.orphans {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// cancelled counts a successful cancel of an orphaned call; after two, on
+// two renewal ticks, any late run of the call is over and undone.
+func (ks *keyState) cancelled(id string) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.orphans[id]++; ks.orphans[id] >= 2 {
+		delete(ks.orphans, id)
+	}
+}

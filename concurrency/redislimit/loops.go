@@ -132,9 +132,14 @@ func (l *Limiter) maintain() {
 	}
 }
 
-// renew extends the leases and tickets of ks, and sends the waiters whose
-// tickets were lost back to queue again.
+// renew extends the leases and tickets of ks, sends the waiters whose
+// tickets were lost back to queue again, and cancels the orphaned calls.
 func (l *Limiter) renew(ks *keyState) {
+	for _, id := range ks.orphaned() {
+		if _, err := l.run(l.ctx, cancelScript, ks, id); err == nil {
+			ks.cancelled(id)
+		}
+	}
 	leases, tickets := ks.renewable()
 	if len(leases)+len(tickets) == 0 {
 		return
