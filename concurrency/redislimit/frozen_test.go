@@ -83,3 +83,45 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 		release(pm)
 	}
 }
+
+// TestLeasesPutBackAfterDataLoss holds both slots of a shared limit of 2
+// through a Redis restart that loses every lease (as an outage longer than
+// the TTL does): the renewal puts the leases back, so that a third
+// request waits instead of making three in flight.
+func TestLeasesPutBackAfterDataLoss(t *testing.T) {
+	rs := startRedis(t)
+	g := &group{rdb: newClient(t, rs.Addr()), prefix: uniquePrefix(t)}
+	tr := newTransitions()
+	l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{
+		Prefix: g.prefix, Limit: 2, TTL: 600 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		ProbeInterval: 50 * time.Millisecond, FallbackLimit: -1, OnStateChange: tr.record,
+	})
+	defer l.Close()
+	ctx := context.Background()
+	var held []concurrency.Permit
+	for range 2 {
+		pm, err := l.Acquire(ctx, "k", transport.Interactive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, pm)
+	}
+	rs.stop()
+	tr.await(t, redislimit.Unavailable)
+	rs.start()
+	tr.await(t, redislimit.Available)
+	eventually(t, "the leases put back", func() bool { return g.card(t, "k", "leases") == 2 })
+
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if pm, err := l.Acquire(short, "k", transport.Interactive); !errors.Is(err, context.DeadlineExceeded) {
+		if pm != nil {
+			release(pm)
+		}
+		t.Errorf("a third request with two leases held: %v, want it to wait", err)
+	}
+	for _, pm := range held {
+		release(pm)
+	}
+	eventually(t, "the leases released", func() bool { return g.card(t, "k", "leases") == 0 })
+}

@@ -17,6 +17,12 @@ type keyState struct {
 	rkeys []string     // leases, queue, tickets, state
 	limit atomic.Int64 // the shared limit as last seen
 
+	// renewMu is held by a renewal from its reading of held to the end of
+	// its call, and by a release while it takes its lease out of held, so
+	// that a renewal, which puts back leases Redis lost, never puts back
+	// one already released.
+	renewMu sync.Mutex
+
 	mu      sync.Mutex
 	kick    *time.Timer // pending look at the queue when a probe is due
 	held    map[string]struct{}

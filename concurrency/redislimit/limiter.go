@@ -80,9 +80,16 @@ import (
 // [ErrUnavailable]. The limiter probes Redis every
 // [Config].ProbeInterval and returns to the shared limit when it answers.
 // Permits taken from the fallback are returned to it; leases that could not
-// be released expire within the TTL. A Redis server that restarts empty
-// forgets the leases in flight, so for up to one request's duration more
-// than the limit may be admitted.
+// be released expire within the TTL.
+//
+// What the limit guarantees across an outage: while Redis is unreachable,
+// each process admits up to its FallbackLimit on its own, so the processes
+// together may exceed the shared limit. When Redis answers again, each
+// process's next renewal (within TTL/3) puts back the leases of its
+// requests still in flight, those that expired during a long outage or
+// were lost with a server that restarted empty; until then, requests of
+// other processes may be admitted beyond the limit. From then on the
+// shared count is right again, and requests above the limit wait.
 //
 // # Keys
 //

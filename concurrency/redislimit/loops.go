@@ -140,6 +140,8 @@ func (l *Limiter) renew(ks *keyState) {
 			ks.cancelled(id)
 		}
 	}
+	ks.renewMu.Lock()
+	defer ks.renewMu.Unlock()
 	leases, tickets := ks.renewable()
 	if len(leases)+len(tickets) == 0 {
 		return

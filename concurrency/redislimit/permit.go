@@ -35,9 +35,11 @@ type permit struct {
 // TTL.
 func (pm *permit) Release(fb concurrency.Feedback) {
 	ks, l := pm.ks, pm.l
+	ks.renewMu.Lock()
 	ks.mu.Lock()
 	delete(ks.held, pm.id)
 	ks.mu.Unlock()
+	ks.renewMu.Unlock()
 	if l.down.Load() {
 		return
 	}

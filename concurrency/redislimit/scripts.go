@@ -381,7 +381,9 @@ touch()
 return {had}
 `)
 
-// renewScript extends the leases and tickets a process holds.
+// renewScript extends the leases and tickets a process holds, and puts
+// back the leases Redis lost (expired during an outage longer than the TTL,
+// or lost with the server's data): their requests are still in flight.
 // ARGV[11] n, then n lease ids, then ticket ids.
 // Returns {limit, epoch, lost ticket ids...}: tickets neither queued nor
 // admitted (lost with the server's data, or expired).
