@@ -90,16 +90,16 @@
 //     within a gap and a request's share of a round trip of the one
 //     before, mean the server's limit fell far (a step down, a
 //     punishment): the limit halves.
-//   - Busy. A success that waited to be scheduled (its body reports a
-//     schedule wait, a ScheduleWait() time.Duration method), or a 503, means the
+//   - Busy. A success that waited to be scheduled (its body reports a wait
+//     by a ScheduleWait() time.Duration method), or a 503, means the
 //     platform is full. It is learned when the response starts, not when
-//     its body ends: a pending probe does not count; every raise made while
-//     that request waited is undone, back to the limit it was admitted
-//     under, since probes settle on the silence of 429s, long before the
-//     first byte of an answer can tell of a full platform; a probe that
-//     settled before such an answer came back from its level is undone too;
-//     and none starts for a round trip. Nothing increases the limit but a
-//     probe, and a probe starts only when requests wait.
+//     its body ends: a pending probe does not count; every raise made
+//     while that request waited is undone, back to the limit it was
+//     admitted under, since probes settle on the silence of 429s, long
+//     before the first byte of an answer can tell of a full platform; a
+//     probe that settled before such an answer came back from its level is
+//     undone too; and none starts for a round trip. Nothing increases the
+//     limit but a probe, and a probe starts only when requests wait.
 //
 // Compared with the classics: AIMD halves on every loss and so spends much
 // of its time below a steady limit, paying a 429 for every sawtooth; Vegas

@@ -161,8 +161,17 @@ type Feedback struct {
 	// serving it (keep-alive bytes before the first real byte), as the
 	// response body reports it (a ScheduleWait() time.Duration method; the keepalive
 	// layer under the gate makes bodies that do).
-	// Positive means the server queued the request: the platform is full.
+	// Positive means the server queued the request: the platform is full
+	// ([Feedback.Busy]). The keepalive layer reports a wait only when
+	// keep-alives repeated: one newline or comment before the answer is
+	// padding, not a queue.
 	ScheduleWait time.Duration
+}
+
+// Busy reports whether fb says the platform is full: a 503 (or 529), or
+// a success that waited to be scheduled.
+func (fb Feedback) Busy() bool {
+	return fb.Outcome == transport.Overloaded || fb.Outcome == transport.OK && fb.ScheduleWait > 0
 }
 
 // KeyStats is the state of one key of a [Limiter].

@@ -327,7 +327,7 @@ func (pm *localPermit) Responded(fb Feedback) {
 
 // busySign reports whether fb says the platform is full.
 func busySign(fb Feedback) bool {
-	return fb.Outcome == transport.Overloaded || fb.Outcome == transport.OK && fb.ScheduleWait > 0
+	return fb.Busy()
 }
 
 // learn feeds fb to the adaptive state. Called with mu held, before the
@@ -338,7 +338,7 @@ func (ks *keyState) learn(fb Feedback, pm *localPermit) {
 	case transport.RateLimited:
 		ks.alg.rateLimited(pm.level, pm.epoch, ks.inFlight-1, ks.l.now())
 	case transport.OK:
-		if fb.ScheduleWait > 0 {
+		if fb.Busy() {
 			ks.alg.busy(pm.level, pm.base, ks.l.now())
 			return
 		}

@@ -24,6 +24,11 @@ const (
 // are, and the filters work with a buffer of any size.
 const headSize = 24
 
+// minWaitUnits is how many keep-alives (empty lines, comments) must come
+// before the first real byte for the time they took to count as a wait to
+// be scheduled: one alone is padding.
+const minWaitUnits = 2
+
 // maxEmptyReads bounds how many consecutive 0, nil reads the wait accepts
 // from the underlying body, as bufio does.
 const maxEmptyReads = 100
@@ -68,6 +73,14 @@ func (b *body) filtered(p []byte) (int, error) {
 		return b.sse.read(b.rc, p)
 	}
 	return b.json.read(b.rc, p)
+}
+
+// units is the number of keep-alives dropped so far: lines or comments.
+func (b *body) units() int {
+	if b.kind == kindSSE {
+		return b.sse.units()
+	}
+	return b.json.units()
 }
 
 // dropped is the number of keep-alive bytes consumed so far.

@@ -151,7 +151,12 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 		// Only a wait, or a failure that reports one, needs the clock.
 		waited = f.now().Sub(start)
 	}
-	if dropped > 0 {
+	// One newline or comment before the answer is padding (a proxy's
+	// ": OPENROUTER PROCESSING", a newline sent with the headers); a
+	// server that queues a request repeats its keep-alives while it
+	// waits. Only that is a schedule wait.
+	queued := b.units() >= minWaitUnits
+	if queued {
 		transport.RecordFrom(ctx).Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
 	}
 	switch {
@@ -166,7 +171,7 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: waited, KeepAliveBytes: dropped}
 	}
 
-	if dropped > 0 {
+	if queued {
 		b.waited = waited
 	}
 	resp.Body = b

@@ -421,13 +421,17 @@ func TestContextEndsWaitOnAnyBody(t *testing.T) {
 }
 
 // TestScheduleWaitRecorded: the wait is added to the request's record when
-// it carries one, and the body reports it either way.
+// it carries one, and the body reports it either way. One comment or empty
+// line alone before the answer is padding, not a wait.
 func TestScheduleWaitRecorded(t *testing.T) {
 	for _, tt := range []struct {
 		name, body string
 		want       time.Duration
 	}{
-		{"keep-alives", ": keep-alive\n\n" + chunkEvent, 5 * time.Second},
+		{"keep-alives", ": keep-alive\n\n: keep-alive\n\n" + chunkEvent, 5 * time.Second},
+		{"blank lines", "\n\n\n" + chunkEvent, 5 * time.Second},
+		{"one comment", ": OPENROUTER PROCESSING\n\n" + chunkEvent, 0},
+		{"one blank line", "\n" + chunkEvent, 0},
 		{"none", chunkEvent, 0},
 	} {
 		for _, recorded := range []bool{true, false} {
@@ -696,6 +700,42 @@ func TestReadAfterClose(t *testing.T) {
 		var rest [64]byte
 		if n, err := resp.Body.Read(rest[:]); n != 0 || !errors.Is(err, http.ErrBodyReadAfterClose) {
 			t.Errorf("%s: read after Close gave %d bytes (%q), %v; want 0, http.ErrBodyReadAfterClose", ct, n, rest[:n], err)
+		}
+	}
+}
+
+// TestJSONPaddingIsNoWait: a JSON answer with one empty line before it was
+// not queued, whatever the time to its first byte; with repeated empty
+// lines it was.
+func TestJSONPaddingIsNoWait(t *testing.T) {
+	for _, tt := range []struct {
+		lead   string
+		queued bool
+	}{{"\n", false}, {" ", false}, {"\r\n", false}, {"\n\n", true}, {"\n\n\n\n", true}} {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, tt.lead)
+			flush(w)
+			io.WriteString(w, `{"ok":true}`)
+		})
+		f := keepalive.New(keepalive.Config{})
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		calls := 0
+		keepalive.SetClock(f, func() time.Time {
+			calls++
+			return t0.Add(time.Duration(calls-1) * time.Second)
+		})
+		resp, err := f.Wrap(srv.Client().Transport).RoundTrip(mustRequest(t, srv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != `{"ok":true}` {
+			t.Errorf("%q: body %q", tt.lead, b)
+		}
+		if got := httpbody.ScheduleWaitOf(resp.Body) > 0; got != tt.queued {
+			t.Errorf("%q before the answer: reported a wait %v, want %v", tt.lead, got, tt.queued)
 		}
 	}
 }

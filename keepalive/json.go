@@ -1,6 +1,11 @@
 package keepalive
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
+
+var newline = []byte{'\n'}
 
 // NewJSONReader returns a reader that yields r's bytes without the JSON
 // whitespace (space, tab, CR, LF) that comes before the first other byte:
@@ -24,6 +29,16 @@ func NewJSONReader(r io.Reader) io.Reader {
 type jsonFilter struct {
 	started bool  // the first non-whitespace byte has passed
 	dropped int64 // whitespace bytes dropped
+	lines   int   // newlines among them: the keep-alives, as units
+}
+
+// units is the number of keep-alives dropped: the empty lines, or one for
+// whitespace that ended none.
+func (f *jsonFilter) units() int {
+	if f.lines == 0 && f.dropped > 0 {
+		return 1
+	}
+	return f.lines
 }
 
 type jsonReader struct {
@@ -49,6 +64,7 @@ func (f *jsonFilter) read(r io.Reader, p []byte) (int, error) {
 			i++
 		}
 		f.dropped += int64(i)
+		f.lines += bytes.Count(p[:i], newline)
 		if i < n {
 			f.started = true
 			if i > 0 {

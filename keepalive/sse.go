@@ -67,7 +67,14 @@ type sseFilter struct {
 	stash    byte  // see bomGuard
 	lastTerm byte  // the last line terminator byte dropped
 	dropped  int64 // bytes dropped so far
+	// comments and blanks count the comment lines and the blank lines
+	// dropped: the keep-alives, as units (see units).
+	comments, blanks int
 }
+
+// units is the number of keep-alives dropped: comments, each with the blank
+// line that usually follows it, and blank lines beyond those.
+func (f *sseFilter) units() int { return f.comments + max(f.blanks-f.comments, 0) }
 
 type sseReader struct {
 	r io.Reader
@@ -163,6 +170,7 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 			switch c := b[i]; c {
 			case ':':
 				f.state = sseComment
+				f.comments++
 				i++
 			case '\r', '\n':
 				keep := f.hasField
@@ -172,6 +180,7 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 					w++
 				} else {
 					f.lastTerm = c
+					f.blanks++
 				}
 				if c == '\r' {
 					f.pendCR, f.keptCR = true, keep

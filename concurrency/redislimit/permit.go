@@ -83,7 +83,7 @@ func kind(fb concurrency.Feedback) int {
 	case transport.RateLimited:
 		return learnLimited
 	case transport.OK:
-		if fb.ScheduleWait > 0 {
+		if fb.Busy() {
 			return learnBusy
 		}
 		return learnOK
