@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,8 +47,12 @@ type circuit struct {
 	// spare counts the half-open permits of probes that a layer below
 	// refused to send: failsafe-go frees a permit only with a result, so
 	// such a probe keeps its permit and hands it to the next request
-	// instead (see settle). Reset when the circuit changes state.
-	spare atomic.Int32
+	// instead (see giveBack). gen counts the circuit's state changes: a
+	// spare belongs to the half-open period it was made in, and a change
+	// drops it.
+	spareMu sync.Mutex
+	spare   int
+	gen     uint64
 }
 
 func newCircuit(b *Breaker, key string) *circuit {
@@ -68,7 +73,10 @@ func newCircuit(b *Breaker, key string) *circuit {
 // lock, after the change.
 func (c *circuit) changed(ev circuitbreaker.StateChangedEvent) {
 	from, to := fromFailsafe(ev.OldState), fromFailsafe(ev.NewState)
-	c.spare.Store(0)
+	c.spareMu.Lock()
+	c.spare = 0
+	c.gen++
+	c.spareMu.Unlock()
 	if to == Open {
 		t := c.b.now()
 		c.openedAt.Store(&t)
@@ -104,16 +112,34 @@ func (c *circuit) acquire() (met State, ok bool) {
 	return met, ok
 }
 
+// generation returns the count of state changes, which a probe reads when
+// it is admitted.
+func (c *circuit) generation() uint64 {
+	c.spareMu.Lock()
+	defer c.spareMu.Unlock()
+	return c.gen
+}
+
 // takeSpare takes one spare half-open permit, if there is one.
 func (c *circuit) takeSpare() bool {
-	for {
-		n := c.spare.Load()
-		if n <= 0 {
-			return false
-		}
-		if c.spare.CompareAndSwap(n, n-1) {
-			return true
-		}
+	c.spareMu.Lock()
+	defer c.spareMu.Unlock()
+	if c.spare <= 0 {
+		return false
+	}
+	c.spare--
+	return true
+}
+
+// giveBack hands the permit of a probe admitted in generation gen, which
+// a layer below refused to send, to the next request: nothing reached the
+// server, so it is no result. A probe of an earlier half-open period gives
+// nothing back: its permit went with that period.
+func (c *circuit) giveBack(gen uint64) {
+	c.spareMu.Lock()
+	defer c.spareMu.Unlock()
+	if c.gen == gen && c.cb.IsHalfOpen() {
+		c.spare++
 	}
 }
 
@@ -147,11 +173,8 @@ func (c *circuit) settle(probe bool, v verdict) {
 		}
 	}
 	if v == unsent {
-		// Nothing reached the server: no result. The probe's permit
-		// goes to the next request.
-		if c.cb.IsHalfOpen() {
-			c.spare.Add(1)
-		}
+		// Nothing reached the server, and a probe's permit is given back
+		// by giveBack: no result.
 		return
 	}
 	if v == success {

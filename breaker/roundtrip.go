@@ -60,6 +60,10 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 	}
 	probe := met == HalfOpen
+	var gen uint64
+	if probe {
+		gen = c.generation()
+	}
 
 	returned := false
 	defer func() {
@@ -72,7 +76,11 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	returned = true
 	if err != nil {
-		c.settle(probe, b.verdict(transport.Classify(nil, err)))
+		v := b.verdict(transport.Classify(nil, err))
+		if probe && v == unsent {
+			c.giveBack(gen)
+		}
+		c.settle(probe, v)
 		return resp, err
 	}
 	if resp == nil {

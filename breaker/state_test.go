@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -438,4 +439,62 @@ func TestPanickingProbeSettles(t *testing.T) {
 	if err := do(); errors.Is(err, ErrOpen) {
 		t.Errorf("after another delay: %v, want a probe admitted", err)
 	}
+}
+
+// TestRejectedProbeOfAnEarlierPeriod: a probe admitted in one half-open
+// period and refused below after the circuit re-opened and half-opened
+// again gives nothing to the new period, which keeps its Probes permits.
+func TestRejectedProbeOfAnEarlierPeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig() // Probes: 2
+		b, clk := newTestBreaker(cfg)
+		release, hold := make(chan struct{}), make(chan struct{})
+		var mode atomic.Int32 // 0: fail, 1: wait for release then reject, 2: wait for hold
+		rt := b.Wrap(transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			switch mode.Load() {
+			case 1:
+				<-release
+				return nil, errRejectedBelow
+			case 2:
+				<-hold
+			}
+			return nil, errors.New("connection reset")
+		}))
+		do := func() error {
+			req, _ := http.NewRequest(http.MethodGet, "http://api.example/v1/models", nil)
+			_, err := rt.RoundTrip(req)
+			return err
+		}
+		for range 4 {
+			_ = do()
+		}
+		clk.Advance(cfg.Delay)
+		mode.Store(1)
+		a := make(chan error, 1)
+		go func() { a <- do() }() // probe A of period 1, held below
+		synctest.Wait()
+		mode.Store(0)
+		_ = do() // probe B fails: the circuit re-opens
+		if got := b.StateOf("api.example"); got != Open {
+			t.Fatalf("state %v after a failed probe, want open", got)
+		}
+		clk.Advance(cfg.Delay)
+		mode.Store(2)
+		held := make(chan error, 2)
+		for range 2 { // the two probes of period 2
+			go func() { held <- do() }()
+		}
+		synctest.Wait()
+		close(release) // A is refused below, in period 2
+		if err := <-a; !errors.Is(err, transport.ErrRejected) {
+			t.Fatalf("probe A: %v", err)
+		}
+		mode.Store(0)
+		if err := do(); !errors.Is(err, ErrOpen) {
+			t.Errorf("a third probe in period 2: %v, want ErrOpen (A's permit belonged to period 1)", err)
+		}
+		close(hold)
+		<-held
+		<-held
+	})
 }

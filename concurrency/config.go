@@ -9,9 +9,9 @@ import (
 const (
 	// DefaultInitialLimit is where an adaptive limit starts: low, as
 	// rate-limited APIs ask new clients to start. While requests wait and
-	// no 429 has come, it doubles every round trip (see
-	// [Config].MaxGrowth), so a cold gate reaches a limit L in about
-	// log2(L/4) round trips.
+	// no 429 has come, it grows by up to [DefaultMaxGrowth] per round trip
+	// and 16 levels per probe gap (see [Config].MaxGrowth), so a cold gate
+	// reaches a limit L in about log2(L/4) round trips and a few more.
 	DefaultInitialLimit = 4
 	// DefaultMinLimit is the floor of an adaptive limit.
 	DefaultMinLimit = 1
@@ -59,13 +59,13 @@ type Config struct {
 	MaxLimit     int
 
 	// MaxGrowth caps the fast cold start of an adaptive limit: until the
-	// first 429 or sign of a full platform, each success while requests
-	// wait raises the limit by one, multiplying it by at most MaxGrowth
-	// per round trip (the time a permit is held). Zero means
-	// [DefaultMaxGrowth]; 1 or less turns the fast start off, leaving the
-	// probes, which climb one level per probe gap. Lower it (1.25, say)
-	// for an API that punishes fast ramps, as Anthropic's "acceleration
-	// limits" do.
+	// first 429 or sign of a full platform, probes are blocks of levels
+	// sized so that the limit grows by at most MaxGrowth per round trip
+	// (the time a permit is held), and by at most 16 levels per probe gap.
+	// Zero means [DefaultMaxGrowth]; 1 or less turns the fast start off,
+	// leaving the probes that follow it, each a level, or twice the one
+	// before when that fitted. Lower it (1.25, say) for an API that
+	// punishes fast ramps, as Anthropic's "acceleration limits" do.
 	MaxGrowth float64
 
 	// MaxQueue is how many requests may wait per key when its limit is

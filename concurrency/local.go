@@ -13,7 +13,8 @@ import (
 // [Config].Limiter is nil: fixed when cfg.Limit is positive, adaptive
 // otherwise (see the package documentation), with a FIFO queue per key and
 // priority bounded by cfg.MaxQueue and cfg.QueueTimeout. It reads Limit,
-// InitialLimit, MinLimit, MaxLimit, MaxQueue, QueueTimeout and OnLimit, and
+// InitialLimit, MinLimit, MaxLimit, MaxGrowth, MaxQueue, QueueTimeout and
+// OnLimit, and
 // ignores the rest of cfg. It is safe for concurrent use; an uncontended
 // Acquire and Release neither block nor allocate. Keys are kept for the
 // life of the limiter, so key by something with few values (hosts, API

@@ -112,9 +112,9 @@ func (b *body) Read(p []byte) (int, error) {
 	return b.filtered(p)
 }
 
-// ScheduleWait implements a ScheduleWait() time.Duration method: the time from the
-// response headers to the first real byte, zero when no keep-alive byte
-// came first.
+// ScheduleWait implements a ScheduleWait() time.Duration method: the time
+// from the response headers to the first real byte, zero when fewer than
+// two keep-alives came first.
 func (b *body) ScheduleWait() time.Duration { return b.waited }
 
 // Close closes rc the first time it is called. A call made while another is

@@ -96,13 +96,15 @@ func New(cfg Config) *Filter {
 //
 // # Schedule wait
 //
-// When at least one keep-alive byte was consumed, the time from the response
-// headers to the end of the wait (the first real byte, or the failure) is
-// added to [transport.Facts].ScheduleWait in the request's
-// [transport.Record], if it carries one, and the returned body reports it
-// as a a ScheduleWait() time.Duration method, which is how the concurrency gate above
-// learns that the server is queueing. A response that starts with real
-// content records nothing and reports zero.
+// When keep-alives repeated before the first real byte (at least two empty
+// lines or comments: one alone is padding, such as a proxy's
+// ": OPENROUTER PROCESSING"), the time from the response headers to the
+// end of the wait (the first real byte, or the failure) is added to
+// [transport.Facts].ScheduleWait in the request's [transport.Record], if it
+// carries one, and the returned body reports it by a ScheduleWait()
+// time.Duration method, which is how the concurrency gate above learns
+// that the server is queueing. A response that starts with real content
+// records nothing and reports zero.
 func (f *Filter) Wrap(next http.RoundTripper) http.RoundTripper {
 	return &roundTripper{f: f, next: roundtrip.Base(next)}
 }

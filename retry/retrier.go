@@ -149,10 +149,11 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			err = errNilResponse
 		}
 		outcome := transport.Classify(resp, err)
-		if outcome == transport.Rejected && (prevResp != nil || prevErr != nil) {
+		if outcome == transport.Rejected && (prevResp != nil || prevErr != nil) && ctx.Err() == nil {
 			// A layer below refused to send this attempt (the breaker
 			// opened since the last one): the last answer the server gave
-			// is the request's result, not a refusal to send it.
+			// is the request's result, not a refusal to send it. A caller
+			// whose context ended gets its context's error instead.
 			rec.Update(func(f *transport.Facts) { f.Attempts, f.Outcome = attempt-1, prevOutcome })
 			return finish(prevResp, prevErr, attempt-1)
 		}

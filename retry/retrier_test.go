@@ -860,3 +860,28 @@ func TestMalformedRequestSentOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCanceledRetryGetsTheContextError: when the retry is refused below
+// because the caller's context ended while it waited there, the caller
+// gets its context's error, not the previous attempt's answer.
+func TestCanceledRetryGetsTheContextError(t *testing.T) {
+	srv := newScriptServer(t, reply{status: 503})
+	r, _ := newTestRetrier(Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls int
+	refusing := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if calls++; calls > 1 {
+			cancel()
+			return nil, fmt.Errorf("%w (%w)", context.Canceled, transport.ErrRejected)
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := r.Wrap(refusing).RoundTrip(req)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, %v; want context.Canceled", resp, err)
+	}
+}

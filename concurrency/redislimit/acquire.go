@@ -45,12 +45,24 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 		ks.add(w)
 		v, err := l.acquireCall(ctx, ks, w.id, p)
 		if err != nil || len(v) < 5 {
-			ks.take(w)
+			taken := ks.take(w)
 			if ctx.Err() != nil {
+				if !taken {
+					// Admitted from the queue (or told to retry) while the
+					// call was out: give back what was delivered.
+					if pm := <-w.ch; pm != nil {
+						pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
+					}
+				}
 				// The caller gave up while the call was out: the call may
 				// still run in Redis.
 				ks.orphan(w.id)
 				return nil, ctx.Err()
+			}
+			if !taken {
+				if pm := <-w.ch; pm != nil {
+					pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
+				}
 			}
 			if l.down.Load() || l.ctx.Err() != nil {
 				continue

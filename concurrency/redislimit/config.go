@@ -62,7 +62,8 @@ type Config struct {
 	// during its fast cold start, as [concurrency.Config].MaxGrowth does:
 	// zero means [concurrency.DefaultMaxGrowth], 1 or less turns the fast
 	// start off. The cold start belongs to the key in Redis: it runs once,
-	// for the first process to use the key, until the first 429.
+	// from when Redis first sees the key until its first 429 or sign of a
+	// full platform.
 	MaxGrowth float64
 
 	// MaxQueue bounds the requests waiting per key, over all processes;

@@ -22,7 +22,8 @@ import "github.com/redis/go-redis/v9"
 // The adaptive state S is the concurrency package's adaptive policy (see
 // its documentation), kept in Redis and run by these scripts, so that all
 // processes act as one gate: limit (admitted freely), epoch (decreases so
-// far), streak (decreases of the epoch with no success between), probe,
+// far), streak and sat (decreases of the epoch with no success between,
+// each within a window of the one before, and when the last was, µs), probe,
 // pleft and pat (the top level of the pending probe, a block of levels
 // above the limit, zero when none; how many of its requests may still go;
 // and when its first went, µs), next (earliest next probe, µs), raised and
@@ -59,7 +60,7 @@ local function clampn(v, a, b)
   return v
 end
 local function clamp(v) return clampn(v, lo, hi) end
-local F = {'limit', 'epoch', 'streak', 'probe', 'pleft', 'pat', 'next', 'raised', 'rfrom',
+local F = {'limit', 'epoch', 'streak', 'sat', 'probe', 'pleft', 'pat', 'next', 'raised', 'rfrom',
   'rr', 'fastest', 'rtt', 'held', 'slow', 'answered', 'climb'}
 local S = {}
 local dirty = false
@@ -187,7 +188,7 @@ end
 // acquireScript admits at once when nobody waits and there is room (below
 // the limit, or the one probe at it), else queues a ticket, unless the
 // queue is full.
-// ARGV[11] id, [11] priority, [12] queue bound.
+// ARGV[11] id, [12] priority, [13] queue bound.
 // Returns {1, limit, epoch, level, base} admitted, where base is the limit
 // admitted freely at that moment; {0, limit, epoch, free, wait} queued,
 // where wait (µs), when positive, is how long until a probe may settle or
@@ -223,7 +224,7 @@ return {0, current(), S.epoch, S.limit - count, wait}
 // admitScript admits those of the caller's tickets that are among the
 // first of the queue (priority first, then arrival) that may go now: the
 // tickets ahead of them, whoever's they are, take the slots first.
-// ARGV[10:] the caller's ticket ids.
+// ARGV[11:] the caller's ticket ids.
 // Returns {limit, epoch, wait, id, level, base, id, level, base, ...},
 // where wait (µs), when positive, is how long until a probe may settle or
 // go, and base is the limit admitted freely when that ticket was admitted.
@@ -233,7 +234,7 @@ local count = redis.call('ZCARD', KEYS[1])
 local out = {0, 0, 0}
 local mine = {}
 for i = 11, #ARGV do mine[ARGV[i]] = true end
-local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit - count, 0))
+local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit + 16 - count, 0))
 local ahead = 0
 for i = 1, #head do
   local ok, w = may(count + ahead)
@@ -263,7 +264,7 @@ return out
 
 // releaseScript removes the lease, learns from how the request went, and
 // tells the waiters; or, with ARGV[17] 1, only learns, keeping the lease
-// (a response that has started, whose body is not done). ARGV[11] id, [11]
+// (a response that has started, whose body is not done). ARGV[11] id, [12]
 // kind (0 nothing to learn, 1 success, 2 rate limited, 3 platform busy),
 // [13] level, [14] epoch at admission, [15] latency µs, [16] base: the
 // limit admitted freely at admission, [17] 1 to keep the lease, [18] how
@@ -329,6 +330,11 @@ if fixed == 0 then
     if not probed then
       lower(math.min(x - 1, count))
       if cur then
+        -- Decreases further apart than a gap and a request's share of a
+        -- round trip are the limit found again, not a drop.
+        local window = gap() + roundtrip() / math.max(S.limit, 1)
+        if S.streak > 0 and nowus - S.sat > window then S.streak = 0 end
+        S.sat = nowus
         S.streak = S.streak + 1
         if S.streak >= 3 then
           lower(math.floor(x / 2))

@@ -31,8 +31,8 @@ var ErrNotReplayable = errors.New("pacer: request body cannot be replayed")
 //     GetBody. A longer body is not replayable: the copy's Body yields the
 //     bytes already read and then the rest of the original, so every byte is
 //     still sent exactly once. No more than maxBuffer+1 bytes are ever held
-//     (a body of unknown length is read in pieces of 64 KiB, not into a
-//     buffer that doubles).
+//     (a body of unknown length is read in pieces of up to 64 KiB, not into
+//     a buffer that doubles).
 //
 // On a read error the original body is closed and the error returned.
 func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
@@ -42,7 +42,7 @@ func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
 	if maxBuffer < 0 {
 		maxBuffer = 0
 	}
-	first := int64(chunkSize)
+	first := int64(firstChunk)
 	if req.ContentLength > 0 {
 		first = req.ContentLength + 1 // one more, to see the end within it
 	}
@@ -76,15 +76,18 @@ func Prepare(req *http.Request, maxBuffer int64) (*http.Request, bool, error) {
 	return out, false, nil
 }
 
-// chunkSize is the size of the pieces a body of unknown length is read in:
-// what is held is the bytes read, rounded up to a chunk, never a doubled
-// buffer.
-const chunkSize = 64 << 10
+// A body of unknown length is read in pieces that start at firstChunk and
+// double up to chunkSize: a small body costs about its size, a large one
+// its size and at most one piece more, never a doubled buffer.
+const (
+	firstChunk = 4 << 10
+	chunkSize  = 64 << 10
+)
 
 // readChunks reads r until its end or limit bytes, the first piece of at
 // most first bytes (the length the request states, when it does), the
-// others of chunkSize. It returns the pieces, holding n bytes in all; an
-// end of r is no error.
+// others twice the one before, up to chunkSize. It returns the pieces,
+// holding n bytes in all; an end of r is no error.
 func readChunks(r io.Reader, limit, first int64) (chunks [][]byte, n int64, err error) {
 	size := min(first, limit)
 	for n < limit {
@@ -100,7 +103,7 @@ func readChunks(r io.Reader, limit, first int64) (chunks [][]byte, n int64, err 
 		case err != nil:
 			return nil, 0, err
 		}
-		size = chunkSize
+		size = min(max(2*size, firstChunk), chunkSize)
 	}
 	return chunks, n, nil
 }

@@ -211,3 +211,19 @@ func TestBufferBoundHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallBodyCostsItsSize checks that a small body of unknown length is
+// not kept in a piece far larger than itself.
+func TestSmallBodyCostsItsSize(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 2000)
+	req, _ := http.NewRequest(http.MethodPost, "http://h/", io.NopCloser(bytes.NewReader(data)))
+	req.ContentLength, req.GetBody = -1, nil
+	used := allocated(func() {
+		if _, ok, err := replay.Prepare(req, replay.DefaultBuffer); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	})
+	if used > 16<<10 {
+		t.Errorf("a 2000-byte body cost %d bytes to keep, want at most 16 KiB", used)
+	}
+}
