@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
@@ -482,9 +483,7 @@ func (o *oracle) wrap(next http.RoundTripper) http.RoundTripper {
 	return transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		k, err := o.acquire(req.Context(), req.Header.Get(oracleModelHeader))
 		if err != nil {
-			if req.Body != nil {
-				_ = req.Body.Close()
-			}
+			httpbody.CloseRequest(req)
 			return nil, err
 		}
 		resp, err := next.RoundTrip(req)
@@ -492,28 +491,7 @@ func (o *oracle) wrap(next http.RoundTripper) http.RoundTripper {
 			o.release(k)
 			return nil, err
 		}
-		resp.Body = &releasingBody{ReadCloser: resp.Body, release: func() { o.release(k) }}
+		resp.Body = httpbody.OnDone(resp.Body, func(error) { o.release(k) })
 		return resp, nil
 	})
-}
-
-// releasingBody calls release once, at EOF, on a read error or at Close.
-type releasingBody struct {
-	io.ReadCloser
-	once    sync.Once
-	release func()
-}
-
-func (b *releasingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.once.Do(b.release)
-	}
-	return n, err
-}
-
-func (b *releasingBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
 }

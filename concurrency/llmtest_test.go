@@ -39,22 +39,7 @@ func TestAdaptiveFollowsStep(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for range 40 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusTooManyRequests {
-					time.Sleep(5 * time.Millisecond) // a caller's backoff
-				}
-			}
-		}()
+		wg.Go(func() { callUntilDone(ctx, client, url, body, 5*time.Millisecond) })
 	}
 
 	// Sample the learned limit over the last third of each phase.
@@ -129,19 +114,7 @@ func TestModelsLearnTheirOwnLimits(t *testing.T) {
 			model = "large"
 		}
 		body := []byte(`{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-			}
-		}()
+		wg.Go(func() { callUntilDone(ctx, client, url, body, 0) })
 	}
 	wg.Wait()
 
@@ -158,5 +131,23 @@ func TestModelsLearnTheirOwnLimits(t *testing.T) {
 	s := srv.Stats()
 	if share := float64(s.RateLimited) / float64(s.Requests); share > 0.05 {
 		t.Errorf("429s %d of %d requests (%.1f%%), want at most 5%%", s.RateLimited, s.Requests, 100*share)
+	}
+}
+
+// callUntilDone sends body to url again and again until ctx ends, reading
+// each answer to its end, and sleeps backoff after a 429 (none when zero),
+// as a caller with work always waiting does.
+func callUntilDone(ctx context.Context, client *http.Client, url string, body []byte, backoff time.Duration) {
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		resp, err := client.Do(req)
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests && backoff > 0 {
+			time.Sleep(backoff)
+		}
 	}
 }

@@ -14,11 +14,10 @@ import (
 // otherwise (see the package documentation), with a FIFO queue per key and
 // priority bounded by cfg.MaxQueue and cfg.QueueTimeout. It reads Limit,
 // InitialLimit, MinLimit, MaxLimit, MaxGrowth, MaxQueue, QueueTimeout and
-// OnLimit, and
-// ignores the rest of cfg. It is safe for concurrent use; an uncontended
-// Acquire and Release neither block nor allocate. Keys are kept for the
-// life of the limiter, so key by something with few values (hosts, API
-// keys).
+// OnLimit, and ignores the rest of cfg. It is safe for concurrent use; an
+// uncontended Acquire and Release neither block nor allocate. Keys are
+// kept for the life of the limiter, so key by something with few values
+// (hosts, models, API keys).
 //
 // A shared limiter can use one as its fallback when its store is
 // unreachable.
@@ -315,7 +314,7 @@ func (pm *localPermit) Release(fb Feedback) {
 // nothing more. Anything else waits for Release.
 func (pm *localPermit) Responded(fb Feedback) {
 	ks := pm.ks
-	if ks.fixed || !busySign(fb) {
+	if ks.fixed || !fb.Busy() {
 		return
 	}
 	ks.mu.Lock()
@@ -324,11 +323,6 @@ func (pm *localPermit) Responded(fb Feedback) {
 	limit := ks.changed()
 	ks.mu.Unlock()
 	ks.report(limit)
-}
-
-// busySign reports whether fb says the platform is full.
-func busySign(fb Feedback) bool {
-	return fb.Busy()
 }
 
 // learn feeds fb to the adaptive state. Called with mu held, before the

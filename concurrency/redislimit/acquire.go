@@ -45,24 +45,16 @@ func (l *Limiter) Acquire(ctx context.Context, key string, p transport.Priority)
 		ks.add(w)
 		v, err := l.acquireCall(ctx, ks, w.id, p)
 		if err != nil || len(v) < 5 {
-			taken := ks.take(w)
+			if !ks.take(w) {
+				// Admitted from the queue (or told to retry) while the
+				// call was out: give back what was delivered.
+				giveBack(w)
+			}
 			if ctx.Err() != nil {
-				if !taken {
-					// Admitted from the queue (or told to retry) while the
-					// call was out: give back what was delivered.
-					if pm := <-w.ch; pm != nil {
-						pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
-					}
-				}
 				// The caller gave up while the call was out: the call may
 				// still run in Redis.
 				ks.orphan(w.id)
 				return nil, ctx.Err()
-			}
-			if !taken {
-				if pm := <-w.ch; pm != nil {
-					pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
-				}
 			}
 			if l.down.Load() || l.ctx.Err() != nil {
 				continue
@@ -126,17 +118,26 @@ func (l *Limiter) acquireCall(ctx context.Context, ks *keyState, id string, p tr
 // abandon takes w out of the queue, leaving no trace of it, and returns
 // err.
 func (l *Limiter) abandon(ks *keyState, w *waiter, err error) error {
-	if !ks.take(w) {
-		// Delivered or told to retry while giving up.
-		if pm := <-w.ch; pm != nil {
-			pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
-			return err
-		}
+	if !ks.take(w) && giveBack(w) {
+		// Delivered while giving up: its release removed the lease.
+		return err
 	}
 	if !l.down.Load() {
 		_, _ = l.run(context.Background(), cancelScript, ks, w.id)
 	}
 	return err
+}
+
+// giveBack waits for what was sent to a waiter taken out of the queue by
+// someone else, and releases it if it was a permit; it reports whether it
+// was.
+func giveBack(w *waiter) bool {
+	pm := <-w.ch
+	if pm == nil {
+		return false
+	}
+	pm.Release(concurrency.Feedback{Outcome: transport.Canceled})
+	return true
 }
 
 // hold makes the permit for a lease just taken.
