@@ -20,6 +20,7 @@ import (
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/internal/loadgen"
 	"github.com/pacerhttp/pacer/internal/testwait"
+	"github.com/pacerhttp/pacer/keepalive"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -38,6 +39,7 @@ const (
 type faultRow struct {
 	fault string // what goes wrong
 	want  string // the documented outcome
+	mode  string // "json" or "stream": the only mode the row runs in; empty: both
 
 	server func(cfg *llmtest.Config, stream bool) // changes to the row's fake API
 	// front, if set, sees each request first, with its ordinal from 1, and
@@ -156,6 +158,25 @@ var faultRows = []faultRow{
 		front:  leadingPadding,
 		status: 200, attempts: 1,
 	},
+	{
+		fault: "answer stalls after its start, keep-alives going on", want: "200 returned, then reading the body fails with keepalive.ErrStalled after IdleTimeout; not retried",
+		server: func(cfg *llmtest.Config, _ bool) { cfg.Faults.StallAfter = 1 },
+		stack:  func(cfg *pacer.Config) { cfg.KeepAlive.IdleTimeout = 100 * time.Millisecond },
+		script: []llmtest.Behavior{llmtest.StallMidBody},
+		status: 200, attempts: 1, bodyErr: keepalive.ErrStalled,
+	},
+	{
+		fault: "rate-limit error event inside a 200 stream", want: "200 after 2 attempts: the event is the 429 it names, retried",
+		mode:   "stream",
+		script: []llmtest.Behavior{llmtest.ErrorInStream},
+		status: 200, attempts: 2,
+	},
+	{
+		fault: "rate-limit error JSON inside a 200", want: "200 delivered as sent after 1 attempt; the SDK reports the error body",
+		mode:   "json",
+		script: []llmtest.Behavior{llmtest.ErrorInStream},
+		status: 200, attempts: 1, badBody: true,
+	},
 }
 
 // TestFaultMatrix sends one request through the full default stack
@@ -170,6 +191,9 @@ func TestFaultMatrix(t *testing.T) {
 			mode := "json"
 			if stream {
 				mode = "stream"
+			}
+			if row.mode != "" && row.mode != mode {
+				continue
 			}
 			t.Run(row.fault+"/"+mode, func(t *testing.T) {
 				runFault(t, row, stream)

@@ -278,8 +278,9 @@ func (jsonAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// The default stack costs at most seven allocations per request on the
+// The default stack costs at most nine allocations per request on the
 // success path: the body wrappers of the breaker, the gate and keepalive;
+// the timer of keepalive's idle deadline and its callback;
 // the copy of the body that the gate's key is read from (GetBody's reader
 // and its closer); the model's name and the key made of it; and no record
 // when no one observes the request.
@@ -298,8 +299,8 @@ func TestStackAllocations(t *testing.T) {
 	stack := pacer.New(pacer.Config{Base: jsonAnswer{}})
 	bare := testing.AllocsPerRun(200, roundTrip(jsonAnswer{}))
 	full := testing.AllocsPerRun(200, roundTrip(stack))
-	if added := full - bare; added > 7+raceSlack {
-		t.Errorf("the stack adds %v allocations per request (%v against %v), want at most %d", added, full, bare, 7+raceSlack)
+	if added := full - bare; added > 9+raceSlack {
+		t.Errorf("the stack adds %v allocations per request (%v against %v), want at most %d", added, full, bare, 9+raceSlack)
 	}
 	if s := stack.Gate.Stats(); s.InFlight != 0 {
 		t.Errorf("%d in flight after every body was read", s.InFlight)

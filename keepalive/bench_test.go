@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pacerhttp/pacer/keepalive"
+	"github.com/pacerhttp/pacer/transport"
 )
 
 // sseStream is a realistic streamed answer: 100 keep-alives while the
@@ -136,5 +138,40 @@ func BenchmarkRoundTrip(b *testing.B) {
 			})
 		}
 		srv.Close()
+	}
+}
+
+// BenchmarkBodyRead measures a Read of the layer's body of a stream that
+// never ends, in the 512-byte reads an SDK's line reader makes, with the
+// idle deadline off and on: the deadline's cost per Read.
+func BenchmarkBodyRead(b *testing.B) {
+	data := []byte(sseEvents(100))
+	for _, tc := range []struct {
+		name string
+		idle time.Duration
+	}{
+		{"idle-off", -1},
+		{"idle-on", time.Hour},
+	} {
+		b.Run("sse/"+tc.name, func(b *testing.B) {
+			base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+				h := http.Header{"Content-Type": {"text/event-stream"}}
+				return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(&loopReader{b: data}), ContentLength: -1, Request: req}, nil
+			})
+			req, _ := http.NewRequest("POST", "http://api.example.test/", nil)
+			resp, err := keepalive.New(keepalive.Config{IdleTimeout: tc.idle}).Wrap(base).RoundTrip(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer resp.Body.Close()
+			buf := make([]byte, 512)
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := io.ReadFull(resp.Body, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

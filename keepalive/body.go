@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pacerhttp/pacer/transport"
 )
 
 // Body kinds.
@@ -15,14 +17,24 @@ const (
 	kindSSE
 )
 
-// headSize is the buffer that holds the bytes read while waiting for the
-// first real byte; they are handed to the caller before anything else. It
-// is part of every filtered body, so it is small (every byte of it is
-// allocated and cleared per response): it bounds only the first Read of the
-// wait and the bytes the caller gets before reads go through to the response
-// body; keep-alive bytes are dropped as they are read, however many there
-// are, and the filters work with a buffer of any size.
+// headSize is the buffer of a JSON body that holds the bytes read while
+// waiting for the first real byte; they are handed to the caller before
+// anything else. It is part of every filtered JSON body, so it is small
+// (every byte of it is allocated and cleared per response): it bounds only
+// the first Read of the wait and the bytes the caller gets before reads go
+// through to the response body; keep-alive bytes are dropped as they are
+// read, however many there are, and the filters work with a buffer of any
+// size.
 const headSize = 24
+
+// sseHeadSize is the first size of a stream's head, which holds the
+// stream's first event so that an error event can be told from an answer
+// (see errorEvent); maxLookahead bounds it. A first event longer than that
+// is passed on unread as an error.
+const (
+	sseHeadSize  = 512
+	maxLookahead = 8 << 10
+)
 
 // minWaitUnits is how many keep-alives (empty lines, comments) must come
 // before the first real byte for the time they took to count as a wait to
@@ -35,36 +47,75 @@ const maxEmptyReads = 100
 
 // body is the filtered response body returned to the caller. Its first bytes
 // come from head, read during the wait; then it reads from rc through the
-// filter of its kind. Close closes rc exactly once, whoever calls it first:
-// the caller, the wait that failed, or the context or timer that ended it.
+// filter of its kind. rc is closed exactly once, whoever asks first: the
+// caller's Close, the wait that failed, the context or timer that ended
+// it, or the idle deadline.
 type body struct {
 	rc       io.ReadCloser
 	kind     uint8
 	sse      sseFilter
 	json     jsonFilter
+	head     []byte // headArr[:], or a stream's larger buffer
 	off, end int
 	headErr  error         // the error that came with the head bytes, sticky
 	waited   time.Duration // the schedule wait, set before the body is returned
+	rec      *transport.Record
 	closeMu  sync.Mutex
+	rcClosed bool        // rc has been closed; guarded by closeMu
 	closed   atomic.Bool // set by the first Close; Read fails after it
-	head     [headSize]byte
+	idle     idleWatch
+	headArr  [headSize]byte
 }
 
 func newBody(rc io.ReadCloser, kind uint8) *body {
-	return &body{rc: rc, kind: kind}
+	b := &body{rc: rc, kind: kind}
+	if kind == kindSSE {
+		b.head = make([]byte, sseHeadSize)
+	} else {
+		b.head = b.headArr[:]
+	}
+	return b
 }
 
 // fill reads until the first real byte is in head, or an error ends the
 // wait. It returns the number of real bytes read and that error.
 func (b *body) fill() (int, error) {
 	for range maxEmptyReads {
-		n, err := b.filtered(b.head[:])
+		n, err := b.filtered(b.head)
 		if n > 0 || err != nil {
 			b.end, b.headErr = n, err
 			return n, err
 		}
 	}
 	return 0, io.ErrNoProgress
+}
+
+// lookahead reads on after the first real byte of a stream until its first
+// event is dispatched, head holds maxLookahead bytes, or an error ends it,
+// which it returns. Nothing has reached the caller yet, so an error event
+// can still become a status (see errorEvent).
+func (b *body) lookahead() error {
+	empty := 0
+	for b.sse.events == 0 && b.headErr == nil {
+		if b.end == len(b.head) {
+			if len(b.head) >= maxLookahead {
+				return nil
+			}
+			head := make([]byte, min(2*len(b.head), maxLookahead))
+			copy(head, b.head[:b.end])
+			b.head = head
+		}
+		n, err := b.filtered(b.head[b.end:])
+		b.end += n
+		if n > 0 {
+			b.idle.touch()
+			empty = 0
+		} else if empty++; empty >= maxEmptyReads && err == nil {
+			err = io.ErrNoProgress
+		}
+		b.headErr = err
+	}
+	return b.headErr
 }
 
 // filtered reads from rc through the filter of the body's kind.
@@ -93,7 +144,8 @@ func (b *body) dropped() int64 {
 
 // Read yields the head bytes, then the filtered body. After Close it
 // fails with [http.ErrBodyReadAfterClose], as net/http's bodies do, also
-// while head bytes remain unread.
+// while head bytes remain unread. Once the idle deadline has ended the
+// response, Read fails with [ErrStalled].
 func (b *body) Read(p []byte) (int, error) {
 	if b.closed.Load() {
 		return 0, http.ErrBodyReadAfterClose
@@ -109,7 +161,21 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.headErr != nil {
 		return 0, b.headErr
 	}
-	return b.filtered(p)
+	if b.idle.timer == nil {
+		return b.filtered(p)
+	}
+	b.idle.touch()
+	n, err := b.filtered(p)
+	b.idle.reading.Store(false)
+	if err != nil {
+		b.idle.stop()
+		if b.idle.fired.Load() {
+			err = ErrStalled
+			b.headErr = err
+			b.rec.Update(func(f *transport.Facts) { f.Stalled = true })
+		}
+	}
+	return n, err
 }
 
 // ScheduleWait implements a ScheduleWait() time.Duration method: the time
@@ -117,15 +183,82 @@ func (b *body) Read(p []byte) (int, error) {
 // two keep-alives came first.
 func (b *body) ScheduleWait() time.Duration { return b.waited }
 
-// Close closes rc the first time it is called. A call made while another is
-// in progress returns when rc is closed, so the wait that gives up on a body
-// the context's callback is closing returns with the body closed.
+// Close closes rc unless it is closed already and stops the idle deadline.
+// A call made while another is in progress returns when rc is closed, so the
+// wait that gives up on a body the context's callback is closing returns
+// with the body closed.
 func (b *body) Close() error {
+	b.idle.stop()
+	b.closed.Store(true)
+	return b.closeRC()
+}
+
+// closeRC closes rc the first time it is called.
+func (b *body) closeRC() error {
 	b.closeMu.Lock()
 	defer b.closeMu.Unlock()
-	if b.closed.Load() {
+	if b.rcClosed {
 		return nil
 	}
-	b.closed.Store(true)
+	b.rcClosed = true
 	return b.rc.Close()
+}
+
+// idleWatch is the idle deadline of one body ([Config.IdleTimeout]): one
+// timer, armed at the first real byte, that ends the response when a Read
+// has waited for real content longer than the limit. Between Reads the
+// clock does not run against the server: a caller that reads slowly is not
+// a stalled stream. The timer re-arms itself for the time left, so a Read
+// costs one clock reading and no allocation.
+type idleWatch struct {
+	limit   time.Duration
+	now     func() time.Time
+	base    time.Time
+	timer   *time.Timer  // nil when the deadline is off
+	since   atomic.Int64 // when the current wait began, in ns from base
+	reading atomic.Bool  // a Read (or the wait) is waiting for content
+	fired   atomic.Bool  // the deadline passed and rc was closed
+	done    atomic.Bool  // stopped: the timer must not re-arm
+}
+
+// startIdle arms the idle deadline: the wait for the first real byte has
+// just ended and the wait for the rest begins.
+func (b *body) startIdle(limit time.Duration, now func() time.Time) {
+	w := &b.idle
+	w.limit, w.now, w.base = limit, now, now()
+	w.reading.Store(true)
+	w.timer = time.AfterFunc(limit, b.onIdle)
+}
+
+// touch marks the start of a wait for content, now.
+func (w *idleWatch) touch() {
+	w.since.Store(int64(w.now().Sub(w.base)))
+	w.reading.Store(true)
+}
+
+// stop disarms the deadline for good.
+func (w *idleWatch) stop() {
+	if w.timer != nil && !w.done.Swap(true) {
+		w.timer.Stop()
+	}
+}
+
+// onIdle runs when the timer fires: it ends the response if the wait in
+// progress has lasted the limit, and re-arms the timer otherwise.
+func (b *body) onIdle() {
+	w := &b.idle
+	if w.done.Load() {
+		return
+	}
+	if !w.reading.Load() {
+		w.timer.Reset(w.limit)
+		return
+	}
+	if waited := w.now().Sub(w.base) - time.Duration(w.since.Load()); waited < w.limit {
+		w.timer.Reset(w.limit - waited)
+		return
+	}
+	w.fired.Store(true)
+	w.done.Store(true)
+	_ = b.closeRC()
 }

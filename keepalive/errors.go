@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -30,15 +31,30 @@ var ErrWaitTimeout = sentinel.NewTimeout(
 	"keepalive: gave up waiting for the response to start (Config.MaxWait passed)",
 	transport.ErrNoResponse, os.ErrDeadlineExceeded)
 
+// ErrStalled reports that a response stopped: after its first real byte,
+// a Read waited [Config.IdleTimeout] for real content while at most
+// keep-alives came, and the filter closed the connection. It matches
+// [io.ErrUnexpectedEOF], the error of a response cut short, so
+// [transport.Classify] reports it as [transport.NetworkError]. The body's
+// Read returns it bare once the caller has been given content; when the
+// stream stopped before its first event, so that nothing reached the
+// caller, RoundTrip returns it inside a [*WaitError], which also matches
+// [transport.ErrNoResponse] and may be retried.
+var ErrStalled = sentinel.New(
+	"keepalive: the response stopped sending content (Config.IdleTimeout passed)",
+	io.ErrUnexpectedEOF)
+
 // WaitError is the error RoundTrip returns when the wait for the first byte
-// of real content fails. errors.Is matches its Err ([ErrClosedWhileWaiting]
-// or [ErrWaitTimeout], and through them [transport.ErrNoResponse]) and its
-// Cause.
+// of real content (for a stream, its first event) fails. errors.Is matches
+// its Err ([ErrClosedWhileWaiting], [ErrWaitTimeout] or [ErrStalled]),
+// [transport.ErrNoResponse], since nothing of the response reached the
+// caller, and its Cause.
 type WaitError struct {
-	// Err is ErrClosedWhileWaiting or ErrWaitTimeout.
+	// Err is ErrClosedWhileWaiting, ErrWaitTimeout or ErrStalled.
 	Err error
 	// Cause is the read error that ended the wait (io.ErrUnexpectedEOF, a
-	// connection reset, io.EOF after keep-alives only), or nil for a timeout.
+	// connection reset, io.EOF after keep-alives only, the error of the
+	// connection the idle deadline closed), or nil for a timeout.
 	Cause error
 	// Waited is the time from the response headers to the end of the wait.
 	Waited time.Duration
@@ -54,10 +70,10 @@ func (e *WaitError) Error() string {
 	return msg
 }
 
-// Unwrap returns Err and Cause.
+// Unwrap returns Err, [transport.ErrNoResponse] and Cause.
 func (e *WaitError) Unwrap() []error {
 	if e.Cause == nil {
-		return []error{e.Err}
+		return []error{e.Err, transport.ErrNoResponse}
 	}
-	return []error{e.Err, e.Cause}
+	return []error{e.Err, transport.ErrNoResponse, e.Cause}
 }

@@ -27,3 +27,9 @@ func ParsedMediaKind(contentType string) uint8 { return parsedMediaKind(contentT
 // FollowsContext reports whether the wait trusts body to end a read when
 // the request's context ends.
 func FollowsContext(body io.ReadCloser) bool { return followsContext(body) }
+
+// FirstEvent is the parser that finds a stream's first event.
+func FirstEvent(b []byte) (name string, data []byte, ok bool) { return firstEvent(b) }
+
+// ErrorEvent is the check that turns a stream's first event into a status.
+func ErrorEvent(head []byte) (status int, data []byte) { return errorEvent(head) }

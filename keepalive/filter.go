@@ -22,7 +22,31 @@ type Config struct {
 	// no bound: the wait ends with the content, the connection, or the
 	// request's context.
 	MaxWait time.Duration
+
+	// IdleTimeout bounds how long a response that has started may go
+	// without real content: once its first real byte has arrived, a Read of
+	// the body that waits longer than IdleTimeout for real content (for a
+	// stream, bytes of an event; for JSON, any byte) ends the response: the
+	// connection is closed and the Read fails with [ErrStalled]. Keep-alive
+	// comments and blank lines do not reset it, which is the point: a
+	// stream that stopped producing while its keep-alives go on would
+	// otherwise hang until the request's own deadline. Time between Reads
+	// does not count, so a caller that reads slowly is never cut off.
+	//
+	// Zero means [DefaultIdleTimeout]; negative turns the deadline off. The
+	// wait before the first real byte (DeepSeek may hold a request ten
+	// minutes before inference starts) is MaxWait's, not this one's.
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is the idle deadline used when [Config.IdleTimeout] is
+// zero. An answer that has started streams tokens many times a second; the
+// longest silence an honest stream keeps is a reasoning model's thinking
+// between its first chunk and its content, which can last minutes when the
+// provider sends nothing while it thinks. Five minutes lets that through
+// and still ends a dead stream, which would otherwise hold its connection,
+// its goroutine and its gate permit forever.
+const DefaultIdleTimeout = 5 * time.Minute
 
 // Filter hides the keep-alive bytes a server sends while a request waits to
 // be scheduled, and turns a connection the server closes during that wait
@@ -30,6 +54,7 @@ type Config struct {
 // concurrent use and holds no per-request state.
 type Filter struct {
 	maxWait time.Duration
+	idle    time.Duration // 0: off
 
 	// Injected by tests.
 	now       func() time.Time
@@ -38,8 +63,16 @@ type Filter struct {
 
 // New returns a Filter configured by cfg.
 func New(cfg Config) *Filter {
+	idle := cfg.IdleTimeout
+	switch {
+	case idle == 0:
+		idle = DefaultIdleTimeout
+	case idle < 0:
+		idle = 0
+	}
 	return &Filter{
 		maxWait: cfg.MaxWait,
+		idle:    idle,
 		now:     time.Now,
 		afterFunc: func(d time.Duration, fn func()) func() bool {
 			return time.AfterFunc(d, fn).Stop
@@ -129,11 +162,13 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 // CloseIdleConnections forwards to the next transport.
 func (t *roundTripper) CloseIdleConnections() { roundtrip.CloseIdleConnections(t.next) }
 
-// wait reads resp's body until its first real byte and returns resp with the
-// filtered body, or closes the body and returns an error.
+// wait reads resp's body until its first real byte (for a stream, until
+// its first event) and returns resp with the filtered body, the response
+// an error event names, or an error with the body closed.
 func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*http.Response, error) {
 	start := f.now()
 	b := newBody(resp.Body, kind)
+	b.rec = transport.RecordFrom(ctx)
 	var stopCtx func() bool
 	if ctx.Done() != nil && !followsContext(resp.Body) {
 		stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
@@ -145,7 +180,6 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 
 	n, err := b.fill()
 
-	ctxFired := stopCtx != nil && !stopCtx()
 	timerFired := stopTimer != nil && !stopTimer()
 	dropped := b.dropped()
 	var waited time.Duration
@@ -159,8 +193,16 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	// waits. Only that is a schedule wait.
 	queued := b.units() >= minWaitUnits
 	if queued {
-		transport.RecordFrom(ctx).Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
+		b.rec.Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
 	}
+	started := n > 0 && !timerFired
+	if started && f.idle > 0 {
+		b.startIdle(f.idle, f.now)
+	}
+	if started && kind == kindSSE && err == nil {
+		err = b.lookahead()
+	}
+	ctxFired := stopCtx != nil && !stopCtx()
 	switch {
 	case ctxFired || ctx.Err() != nil:
 		_ = b.Close()
@@ -171,8 +213,25 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	case n == 0 && err != nil && (err != io.EOF || dropped > 0):
 		_ = b.Close()
 		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: waited, KeepAliveBytes: dropped}
+	case b.idle.fired.Load():
+		// The stream started and stopped before its first event: nothing
+		// reached the caller, so another attempt may be made.
+		_ = b.Close()
+		b.rec.Update(func(fa *transport.Facts) { fa.Stalled = true })
+		return nil, &WaitError{Err: ErrStalled, Waited: f.now().Sub(start), KeepAliveBytes: dropped}
+	case kind == kindSSE && b.sse.events == 0 && err != nil && err != io.EOF:
+		// Cut before its first event: a parser would have read nothing.
+		_ = b.Close()
+		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: f.now().Sub(start), KeepAliveBytes: dropped}
+	}
+	if kind == kindSSE && b.sse.events > 0 {
+		if status, data := errorEvent(b.head[:b.end]); status != 0 {
+			_ = b.Close()
+			return errorResponse(resp, status, data), nil
+		}
 	}
 
+	b.idle.reading.Store(false)
 	if queued {
 		b.waited = waited
 	}

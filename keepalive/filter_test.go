@@ -543,6 +543,38 @@ func TestMediaTypesFiltered(t *testing.T) {
 
 func TestFirstBytesWithError(t *testing.T) {
 	boom := errors.New("connection reset")
+	for _, tc := range []struct {
+		ct, body, want string
+	}{
+		{"application/json", "\n\n{\"id\":", `{"id":`},
+		{"text/event-stream", ": ka\n\ndata: {}\n\ndata: par", "data: {}\n\ndata: par"},
+	} {
+		var closes atomic.Int32
+		base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			h := http.Header{"Content-Type": {tc.ct}}
+			body := io.NopCloser(io.MultiReader(strings.NewReader(tc.body), errReader{boom}))
+			return &http.Response{StatusCode: 200, Header: h, Body: countingBody{body, &closes}, ContentLength: -1, Request: req}, nil
+		})
+		resp, err := keepalive.New(keepalive.Config{}).Wrap(base).RoundTrip(mustRequest(t, "http://example.invalid/"))
+		if err != nil {
+			t.Fatal(err) // real content arrived: the response is returned
+		}
+		got, err := io.ReadAll(resp.Body)
+		if string(got) != tc.want || !errors.Is(err, boom) {
+			t.Fatalf("%s: body = %q, %v", tc.ct, got, err)
+		}
+		if _, err := resp.Body.Read(make([]byte, 1)); !errors.Is(err, boom) {
+			t.Fatalf("%s: error not sticky: %v", tc.ct, err)
+		}
+		resp.Body.Close()
+		wantCloses(t, &closes, 1)
+	}
+}
+
+// TestCutBeforeFirstEvent checks that a stream cut inside its first event
+// fails the attempt as retryable: a parser would have read nothing of it.
+func TestCutBeforeFirstEvent(t *testing.T) {
+	boom := errors.New("connection reset")
 	var closes atomic.Int32
 	base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 		h := http.Header{"Content-Type": {"text/event-stream"}}
@@ -550,17 +582,15 @@ func TestFirstBytesWithError(t *testing.T) {
 		return &http.Response{StatusCode: 200, Header: h, Body: countingBody{body, &closes}, ContentLength: -1, Request: req}, nil
 	})
 	resp, err := keepalive.New(keepalive.Config{}).Wrap(base).RoundTrip(mustRequest(t, "http://example.invalid/"))
-	if err != nil {
-		t.Fatal(err) // real bytes arrived: the response is returned
+	if resp != nil {
+		t.Fatalf("got a response, want an error")
 	}
-	got, err := io.ReadAll(resp.Body)
-	if string(got) != "data: par" || !errors.Is(err, boom) {
-		t.Fatalf("body = %q, %v", got, err)
+	if !errors.Is(err, keepalive.ErrClosedWhileWaiting) || !errors.Is(err, boom) || !errors.Is(err, transport.ErrNoResponse) {
+		t.Fatalf("err = %v, want ErrClosedWhileWaiting from the reset", err)
 	}
-	if _, err := resp.Body.Read(make([]byte, 1)); !errors.Is(err, boom) {
-		t.Fatalf("error not sticky: %v", err)
+	if got := transport.Classify(nil, err); got != transport.NetworkError {
+		t.Fatalf("Classify = %v, want network_error", got)
 	}
-	resp.Body.Close()
 	wantCloses(t, &closes, 1)
 }
 

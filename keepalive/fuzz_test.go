@@ -116,9 +116,10 @@ func isSubsequence(sub, s []byte) bool {
 // layer over a transport that hands it out in random chunks, and checks
 // that the caller reads exactly what the reader alone makes of the whole
 // input; or, when the input is all keep-alive bytes, that the wait fails
-// as documented.
+// as documented; or, when its first event is an error, that the caller
+// gets the response that error names.
 func FuzzLayer(f *testing.F) {
-	for i, s := range sseSeeds {
+	for i, s := range append(sseSeeds, ": ka\n\nevent: error\ndata: {\"error\":{\"type\":\"overloaded_error\"}}\n\n") {
 		f.Add([]byte(s), uint64(i), true)
 	}
 	for i, s := range []string{"", "\n\n{}", "\r\n\t [1]\n", "  ", "{\"a\":\n1}\n\n", "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n{\"id\":\"chatcmpl-1\",\"choices\":[]}"} {
@@ -153,8 +154,55 @@ func FuzzLayer(f *testing.F) {
 		}
 		defer resp.Body.Close()
 		got := readAllSized(t, resp.Body, 1+rng.IntN(64))
+		if resp.StatusCode != http.StatusOK {
+			// An error event first: the response it stands for.
+			status, data := keepalive.ErrorEvent(want)
+			if !stream || status != resp.StatusCode || !bytes.Equal(got, data) {
+				t.Fatalf("status %d, body %q; want %d %q for input %q", resp.StatusCode, got, status, data, in)
+			}
+			return
+		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("read %q through the layer, want %q; input %q", got, want, in)
+		}
+	})
+}
+
+// FuzzFirstEvent checks the first-event parser against the reference
+// parser for any input, and that the error check never fails on it.
+func FuzzFirstEvent(f *testing.F) {
+	for _, s := range append(sseSeeds,
+		"event: error\ndata: {\"error\":{\"type\":\"overloaded_error\"}}\n\n",
+		"data: {\"error\":{\"code\":429}}\r\n\r\n",
+		"event: error\rdata: {\"type\":\"rate_limit\"}\r\r",
+		"\xEF\xBB\xBFdata\n\n",
+		"event: x\n\ndata: {\"error\":\"quota\"}\n\n") {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		name, data, ok := keepalive.FirstEvent(in)
+		var want *sseEvent
+		for _, ev := range parseSSE(in).Events {
+			if ev.Retry == "" {
+				want = &ev
+				break
+			}
+		}
+		if ok != (want != nil) {
+			t.Fatalf("FirstEvent ok = %v, reference found %v, input %q", ok, want, in)
+		}
+		if ok {
+			if name == "" {
+				name = "message"
+			}
+			if name != want.Type || string(data) != want.Data {
+				t.Fatalf("FirstEvent = %q %q, reference %q %q, input %q", name, data, want.Type, want.Data, in)
+			}
+		}
+		switch status, _ := keepalive.ErrorEvent(in); status {
+		case 0, 429, 503, 529:
+		default:
+			t.Fatalf("ErrorEvent status %d for %q", status, in)
 		}
 	})
 }

@@ -67,6 +67,7 @@ type sseFilter struct {
 	stash    byte  // see bomGuard
 	lastTerm byte  // the last line terminator byte dropped
 	dropped  int64 // bytes dropped so far
+	events   int   // events dispatched: blank lines that passed after a field line
 	// comments and blanks count the comment lines and the blank lines
 	// dropped: the keep-alives, as units (see units).
 	comments, blanks int
@@ -178,6 +179,7 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 				if keep {
 					b[w] = c
 					w++
+					f.events++
 				} else {
 					f.lastTerm = c
 					f.blanks++

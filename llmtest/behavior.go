@@ -35,6 +35,18 @@ const (
 	// with a Content-Length that matches the cut body, so the body ends
 	// cleanly.
 	TruncatedJSON
+	// StallMidBody sends 200 and the start of the answer, then stops while
+	// keeping the connection open: a stream sends its first
+	// Config.Faults.StallAfter chunks (default 1), then SSE keep-alive
+	// comments every Config.Wait.Interval (default 10ms) with no further
+	// event; a JSON answer sends its first half, then nothing. It goes on
+	// until the client leaves or the server closes.
+	StallMidBody
+	// ErrorInStream sends 200 and then, instead of the answer, the 429
+	// error a gateway reports inside the response: a stream's first event
+	// is `data: {"error":{..."code":"rate_limit_exceeded"}}`, then the
+	// stream ends; a JSON answer's body is that error JSON.
+	ErrorInStream
 )
 
 var behaviorNames = [...]string{
@@ -49,6 +61,8 @@ var behaviorNames = [...]string{
 	WaitThenAnswer:     "WaitThenAnswer",
 	WaitThenClose:      "WaitThenClose",
 	TruncatedJSON:      "TruncatedJSON",
+	StallMidBody:       "StallMidBody",
+	ErrorInStream:      "ErrorInStream",
 }
 
 // String returns the constant's name, such as "RateLimit".

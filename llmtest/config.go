@@ -87,6 +87,9 @@ type Faults struct {
 	SlowHeaders float64
 	// SlowHeadersDelay defaults to one second.
 	SlowHeadersDelay time.Duration
+	// StallAfter is how many chunks a stream sends before it stalls in the
+	// StallMidBody behaviour; zero means 1.
+	StallAfter int
 }
 
 // Config configures a [Server]. The zero value is an unlimited, always

@@ -124,7 +124,7 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 			s.nCanceled.Add(1)
 			return
 		}
-	case CutMidBody, TruncatedJSON:
+	case CutMidBody, TruncatedJSON, StallMidBody, ErrorInStream:
 		s.nFaults.Add(1)
 	}
 	stream := req.Stream && p.behavior != TruncatedJSON
@@ -161,9 +161,14 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 	}
 	a.model = appendJSONString(nil, req.Model)
 	var ok bool
-	if stream {
+	switch {
+	case p.behavior == StallMidBody:
+		ok = s.stall(w, &a, &sl, stream)
+	case p.behavior == ErrorInStream:
+		ok = s.errorInStream(w, stream, headersSent)
+	case stream:
 		ok = s.stream(w, req, &a, &sl, p.service, p.behavior == CutMidBody)
-	} else {
+	default:
 		ok = s.json(w, &a, &sl, p, headersSent)
 	}
 	if ok {
@@ -171,6 +176,44 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 	} else {
 		s.nCanceled.Add(1)
 	}
+}
+
+// stall writes the start of the answer, then keeps the connection open
+// without another event until the client leaves or the server closes
+// (StallMidBody). It reports false: the answer never completes.
+func (s *Handler) stall(w http.ResponseWriter, a *answer, sl *sleeper, stream bool) bool {
+	const forever = 24 * time.Hour
+	rc := http.NewResponseController(w)
+	if !stream {
+		body := a.appendCompletion(nil)
+		w.Write(body[:len(body)/2])
+		rc.Flush()
+		sl.sleep(forever)
+		return false
+	}
+	n := min(max(s.cfg.Faults.StallAfter, 1), len(a.chunks))
+	var buf []byte
+	for i := range n {
+		buf = a.appendChunk(buf, i)
+	}
+	if _, err := w.Write(buf); err != nil || rc.Flush() != nil {
+		return false
+	}
+	sl.keepAlive(w, ": keep-alive\n\n", forever, s.cfg.Wait.Interval)
+	return false
+}
+
+// errorInStream sends the 429 error inside a 200 (ErrorInStream).
+func (s *Handler) errorInStream(w http.ResponseWriter, stream, headersSent bool) bool {
+	body := body429
+	if stream {
+		body = "data: " + body429 + "\n\n"
+	}
+	if !headersSent {
+		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	_, err := io.WriteString(w, body)
+	return err == nil
 }
 
 // json writes a chat.completion after the service time.

@@ -61,6 +61,7 @@ type attempt struct {
 	rec           *transport.Record
 	start         time.Time
 	scheduleStart time.Duration
+	stalledBefore bool // Facts.Stalled when the attempt began
 	gateWait      time.Duration
 	gate          bool
 	method        string
@@ -90,6 +91,7 @@ func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	at.ctx = ctx
 	facts := at.rec.Facts()
 	at.scheduleStart = facts.ScheduleWait
+	at.stalledBefore = facts.Stalled
 	at.gate = facts.GateKey != "" || facts.GateWait > 0
 	at.gateWait = facts.GateWait
 	if c, ok := ctx.Value(callKey{}).(*call); ok && c.t == t {
@@ -139,12 +141,16 @@ func (at *attempt) bodyDone(err error) {
 func (at *attempt) end(err error) {
 	t := at.t
 	dur := t.now().Sub(at.start).Seconds()
-	schedule := at.rec.Facts().ScheduleWait - at.scheduleStart
+	facts := at.rec.Facts()
+	schedule := facts.ScheduleWait - at.scheduleStart
 	outcome := transport.ClassifyStatus(at.status)
 	if err != nil {
 		outcome = transport.Classify(nil, err)
 	}
 	errType := errorType(at.status, outcome.String(), err != nil)
+	if err != nil && facts.Stalled && !at.stalledBefore {
+		errType = errTypeStalled
+	}
 	if at.recording {
 		attrs := make([]attribute.KeyValue, 0, 4)
 		if at.status != 0 {

@@ -15,6 +15,7 @@ const (
 	attrScheduleWait = attribute.Key("pacer.schedule.wait")
 	attrBreaker      = attribute.Key("pacer.breaker.state")
 	attrFallback     = attribute.Key("pacer.fallback")
+	attrStalled      = attribute.Key("pacer.stalled")
 	attrOutcome      = attribute.Key("pacer.outcome")
 	attrPriority     = attribute.Key("pacer.priority")
 )

@@ -44,6 +44,7 @@
 //	pacer.schedule.wait  seconds the server held the response before scheduling it
 //	pacer.breaker.state  breaker state met by the last attempt
 //	pacer.fallback       true when the fallback transport answered
+//	pacer.stalled        true when the keep-alive filter ended a stopped response
 //	pacer.outcome        the transport.Outcome name ("ok", "rate_limited", …)
 //
 // An attempt span is named after the method and carries the HTTP attributes,
@@ -66,8 +67,9 @@
 // query parameter is replaced by "REDACTED" but for a short allowlist of
 // harmless ones (api-version, alt, beta, stream, limit, after, before,
 // order), since a credential may hide under any name. Error messages are not
-// recorded either (they may quote a URL); error.type is the status code or
-// the outcome name. Gate keys are recorded as the gate reports them.
+// recorded either (they may quote a URL); error.type is the status code,
+// "stalled" for a response the keep-alive filter ended because its content
+// stopped (keepalive.ErrStalled), or the outcome name. Gate keys are recorded as the gate reports them.
 //
 // # Metrics
 //

@@ -151,6 +151,9 @@ func (c *call) end(err error) {
 		outcome = transport.Classify(nil, err)
 	}
 	errType := errorType(c.status, outcome.String(), err != nil)
+	if err != nil && facts.Stalled {
+		errType = errTypeStalled
+	}
 	var res usage.Usage
 	if c.scanned {
 		res = c.body.Usage()
@@ -258,6 +261,9 @@ func appendFacts(attrs []attribute.KeyValue, f transport.Facts, attempts int) []
 	}
 	if f.Fallback {
 		attrs = append(attrs, attrFallback.Bool(true))
+	}
+	if f.Stalled {
+		attrs = append(attrs, attrStalled.Bool(true))
 	}
 	return attrs
 }

@@ -56,6 +56,10 @@ func serverAttrs(req *http.Request) (method, host string, port int) {
 	return method, host, port
 }
 
+// errTypeStalled is the error.type of an exchange the keep-alive filter
+// ended because its content stopped (transport.Facts.Stalled).
+const errTypeStalled = "stalled"
+
 // errorType returns the error.type of a finished exchange: the status code
 // for a status of 400 or more, else the outcome's name when there was an
 // error, else empty.

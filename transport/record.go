@@ -37,6 +37,10 @@ type Facts struct {
 	// RetryRefused reports that the retry layer wanted another attempt and
 	// its retry budget refused it.
 	RetryRefused bool
+	// Stalled reports that the keep-alive filter ended a response because
+	// no real content came within its idle deadline (keepalive's
+	// Config.IdleTimeout).
+	Stalled bool
 	// Outcome is how the last completed attempt ended.
 	Outcome Outcome
 	// RateLimits are the windowed limits the last response announced in
