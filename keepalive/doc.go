@@ -32,6 +32,26 @@
 // ScheduleWait, when it carries one, and reported by the body it returns
 // (a ScheduleWait() time.Duration method).
 //
+// For a stream, the wait goes on past the first real byte to the end of
+// the first event (at most 8 KiB of it), which is read before RoundTrip
+// returns. A stream cut or stalled before then fails the same retryable
+// way, since nothing of it reached the caller. When that first event is an
+// error a server sends inside a 200 instead of a status (a JSON "error"
+// member, or an "error" event, naming a rate limit or an overload: see
+// Wrap), RoundTrip returns the response the error names, 429, 529 or 503,
+// with the event's JSON as its body, so that the retry layer, the gate and
+// the breaker see what really happened.
+//
+// # Stalls
+//
+// Once a response has started, [Config.IdleTimeout] (five minutes by
+// default) bounds how long a Read waits for real content while only
+// keep-alives come, or nothing: a stream that stops producing while its
+// connection stays open ends with [ErrStalled] and its connection closed,
+// where it would otherwise hang until the request's own deadline. The
+// deadline is one timer per response that re-arms itself; a Read costs a
+// clock reading and no allocation.
+//
 // In the recommended stack the filter sits closest to the base transport,
 // so that each attempt's response is filtered and a closed wait fails only
 // that attempt.

@@ -120,6 +120,26 @@ func New(cfg Config) *Filter {
 // by the context package). Watching a context costs a few allocations per
 // response, which the bodies of net/http's transports are spared.
 //
+// # The first event of a stream
+//
+// For an event stream, RoundTrip reads on past the first real byte until
+// the first event is dispatched (or 8 KiB of it have come), and a body cut
+// before then, other than by a clean end, fails the wait with
+// [ErrClosedWhileWaiting]; an idle deadline passed before then fails it
+// with [ErrStalled], in a [*WaitError] that matches
+// [transport.ErrNoResponse]. When that event's data is a JSON object with
+// an "error" member, or the event's type is "error" and its data a JSON
+// object, and the error's "type", "code" or "status" names:
+//   - a rate limit or a quota ("rate_limit", "quota", "billing",
+//     "resource_exhausted", "too_many_requests", or the code 429): a 429;
+//   - "overloaded_error" (Anthropic) or the code 529: a 529;
+//   - another overload ("overload", "unavailable", "capacity", or the code
+//     503): a 503,
+//
+// RoundTrip closes the stream and returns a response with that status, the
+// stream's headers with Content-Type application/json and the event's data
+// as its body. Any other first event, and every later one, passes as sent.
+//
 // # Content-Length
 //
 // A JSON body loses bytes only before its first real byte, so its

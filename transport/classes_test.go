@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"testing"
 
@@ -32,6 +33,7 @@ func TestSentinelClasses(t *testing.T) {
 		{"breaker.ErrOpen", breaker.ErrOpen, transport.ErrRejected, transport.Rejected},
 		{"keepalive.ErrClosedWhileWaiting", keepalive.ErrClosedWhileWaiting, transport.ErrNoResponse, transport.NetworkError},
 		{"keepalive.ErrWaitTimeout", keepalive.ErrWaitTimeout, os.ErrDeadlineExceeded, transport.Timeout},
+		{"keepalive.ErrStalled", keepalive.ErrStalled, io.ErrUnexpectedEOF, transport.NetworkError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
