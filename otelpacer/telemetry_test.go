@@ -650,3 +650,50 @@ func assertNoSecret(t *testing.T, s *sdk, secret string) {
 		}
 	}
 }
+
+// stallingBody is a body whose content stops: its Read marks the record as
+// the keep-alive filter does and fails as a cut response.
+type stallingBody struct{ rec *transport.Record }
+
+func (b stallingBody) Read([]byte) (int, error) {
+	b.rec.Update(func(f *transport.Facts) { f.Stalled = true })
+	return 0, io.ErrUnexpectedEOF
+}
+func (stallingBody) Close() error { return nil }
+
+// A response ended because its content stopped is recorded with error.type
+// "stalled" on both spans and in the metrics, and pacer.stalled on the
+// logical span.
+func TestStallRecorded(t *testing.T) {
+	s := newSDK(t)
+	tel := s.telemetry(Config{})
+	base := transport.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		httpbody.CloseRequest(r)
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+			Body: stallingBody{transport.RecordFrom(r.Context())}, Request: r}, nil
+	})
+	rt := transport.Chain(base, tel.Wrap, tel.WrapAttempt)
+	resp, err := rt.RoundTrip(newChatRequest(t, "http://127.0.0.1:1", `{"model":"m","stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("read: %v", err)
+	}
+	resp.Body.Close()
+	spans := s.spans.Ended()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2", len(spans))
+	}
+	for _, sp := range spans {
+		if v, _ := spanAttr(sp, "error.type"); v.AsString() != "stalled" {
+			t.Errorf("span %q: error.type %q, want stalled", sp.Name(), v.AsString())
+		}
+	}
+	if v, ok := spanAttr(spans[1], "pacer.stalled"); !ok || !v.AsBool() {
+		t.Errorf("logical span %q without pacer.stalled", spans[1].Name())
+	}
+	if c, _ := histBy(t, findMetric(t, s.metrics(t), "http.client.request.duration"), "error.type"); c["stalled"] != 1 {
+		t.Errorf("http.client.request.duration by error.type %v", c)
+	}
+}
