@@ -26,8 +26,9 @@
 // Without a server hint the n-th retry (n = 0, 1, ...) waits a random
 // duration in [0, min(MaxDelay, BaseDelay·2^n)) ("full jitter"). A server
 // hint wins: the delay from [ParseRetryAfter], or else OpenAI's
-// x-ratelimit-reset-requests / x-ratelimit-reset-tokens when the matching
-// x-ratelimit-remaining-* header is "0", plus a small random jitter so that
+// x-ratelimit-reset-requests / x-ratelimit-reset-tokens, or Anthropic's
+// anthropic-ratelimit-*-reset times, when the matching remaining header is
+// "0", plus a small random jitter so that
 // many clients do not come back in the same millisecond. A hint beyond
 // [Config.MaxRetryAfter] is not obeyed: the response is returned at once. A
 // delay that would end after the context's deadline is not slept either.

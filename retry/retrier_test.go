@@ -267,6 +267,7 @@ func TestServerHints(t *testing.T) {
 		{"Retry-After date", map[string]string{"Retry-After": now.Add(3 * time.Second).Format(http.TimeFormat), "Date": now.Format(http.TimeFormat)}, 3 * time.Second},
 		{"retry-after-ms", map[string]string{"Retry-After-Ms": "250"}, 250 * time.Millisecond},
 		{"x-ratelimit-reset-requests", map[string]string{"X-Ratelimit-Remaining-Requests": "0", "X-Ratelimit-Reset-Requests": "1m30.5s"}, 90500 * time.Millisecond},
+		{"anthropic-ratelimit-requests-reset", map[string]string{"Anthropic-Ratelimit-Requests-Remaining": "0", "Anthropic-Ratelimit-Requests-Reset": now.Add(2 * time.Second).Format(time.RFC3339), "Date": now.Format(http.TimeFormat)}, 2 * time.Second},
 		{"past date", map[string]string{"Retry-After": now.Add(-time.Second).Format(http.TimeFormat), "Date": now.Format(http.TimeFormat)}, 0},
 	}
 	for _, tt := range tests {

@@ -91,13 +91,22 @@ func parseDecimal(s string, unit time.Duration) (time.Duration, bool) {
 	return time.Duration(ns), true
 }
 
-// resetHint reads OpenAI's x-ratelimit-reset-requests and
-// x-ratelimit-reset-tokens (Go-style durations such as "1s", "6m0s", "20ms")
-// and returns the longest of those whose matching x-ratelimit-remaining-*
-// header is "0": the time until the exhausted limit resets.
-func resetHint(h http.Header) (time.Duration, bool) {
+// resetHint reads the reset time of an exhausted window: OpenAI's
+// x-ratelimit-reset-requests and x-ratelimit-reset-tokens (Go-style
+// durations such as "1s", "6m0s", "20ms") and Anthropic's
+// anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset
+// (RFC 3339 times, measured against the response's Date header when that
+// parses, else against now; a time past gives 0). Of the windows whose
+// matching remaining header is "0", it returns the longest wait: the time
+// until the exhausted limit resets.
+func resetHint(h http.Header, now time.Time) (time.Duration, bool) {
 	var best time.Duration
 	found := false
+	note := func(d time.Duration) {
+		if !found || d > best {
+			best, found = d, true
+		}
+	}
 	for _, kind := range [...][2]string{
 		{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"},
 		{"X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
@@ -105,13 +114,28 @@ func resetHint(h http.Header) (time.Duration, bool) {
 		if strings.TrimSpace(h.Get(kind[0])) != "0" {
 			continue
 		}
-		d, err := time.ParseDuration(strings.TrimSpace(h.Get(kind[1])))
-		if err != nil || d < 0 {
+		if d, err := time.ParseDuration(strings.TrimSpace(h.Get(kind[1]))); err == nil && d >= 0 {
+			note(d)
+		}
+	}
+	for _, kind := range [...][2]string{
+		{"Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Requests-Reset"},
+		{"Anthropic-Ratelimit-Tokens-Remaining", "Anthropic-Ratelimit-Tokens-Reset"},
+		{"Anthropic-Ratelimit-Input-Tokens-Remaining", "Anthropic-Ratelimit-Input-Tokens-Reset"},
+		{"Anthropic-Ratelimit-Output-Tokens-Remaining", "Anthropic-Ratelimit-Output-Tokens-Reset"},
+	} {
+		if strings.TrimSpace(h.Get(kind[0])) != "0" {
 			continue
 		}
-		if !found || d > best {
-			best, found = d, true
+		at, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get(kind[1])))
+		if err != nil {
+			continue
 		}
+		ref := now
+		if date, err := http.ParseTime(h.Get("Date")); err == nil {
+			ref = date
+		}
+		note(max(at.Sub(ref), 0))
 	}
 	return best, found
 }
@@ -122,5 +146,5 @@ func serverHint(h http.Header, now time.Time) (time.Duration, bool) {
 	if d, ok := ParseRetryAfter(h, now); ok {
 		return d, true
 	}
-	return resetHint(h)
+	return resetHint(h, now)
 }

@@ -104,6 +104,26 @@ func TestResetHint(t *testing.T) {
 		{"negative", map[string]string{
 			"X-Ratelimit-Remaining-Requests": "0", "X-Ratelimit-Reset-Requests": "-1s",
 		}, 0, false},
+		{"anthropic requests exhausted", map[string]string{
+			"Anthropic-Ratelimit-Requests-Remaining": "0", "Anthropic-Ratelimit-Requests-Reset": "2026-11-27T12:00:02Z",
+		}, 2 * time.Second, true},
+		{"anthropic against the Date header", map[string]string{
+			"Anthropic-Ratelimit-Tokens-Remaining": "0", "Anthropic-Ratelimit-Tokens-Reset": "2026-11-27T12:01:00.5Z",
+			"Date": "Fri, 27 Nov 2026 12:00:30 GMT",
+		}, 30*time.Second + 500*time.Millisecond, true},
+		{"anthropic output tokens, longest of two", map[string]string{
+			"Anthropic-Ratelimit-Requests-Remaining": "0", "Anthropic-Ratelimit-Requests-Reset": "2026-11-27T12:00:01Z",
+			"Anthropic-Ratelimit-Output-Tokens-Remaining": "0", "Anthropic-Ratelimit-Output-Tokens-Reset": "2026-11-27T13:00:00+01:00",
+		}, time.Second, true},
+		{"anthropic tokens left: ignored", map[string]string{
+			"Anthropic-Ratelimit-Requests-Remaining": "12", "Anthropic-Ratelimit-Requests-Reset": "2026-11-27T12:00:02Z",
+		}, 0, false},
+		{"anthropic reset past", map[string]string{
+			"Anthropic-Ratelimit-Input-Tokens-Remaining": "0", "Anthropic-Ratelimit-Input-Tokens-Reset": "2026-11-27T11:59:00Z",
+		}, 0, true},
+		{"anthropic garbage", map[string]string{
+			"Anthropic-Ratelimit-Requests-Remaining": "0", "Anthropic-Ratelimit-Requests-Reset": "in 2 seconds",
+		}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +131,7 @@ func TestResetHint(t *testing.T) {
 			for k, v := range tt.header {
 				h.Set(k, v)
 			}
-			got, ok := resetHint(h)
+			got, ok := resetHint(h, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 			if got != tt.want || ok != tt.ok {
 				t.Errorf("resetHint = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
 			}
