@@ -33,8 +33,9 @@ var sseSeeds = []string{
 // FuzzSSEReader checks, for any input and chunking, that the events parsed
 // from the filtered bytes equal those parsed from the input; that the output
 // is the same whatever the chunking and buffer size; that it is a
-// subsequence of the input; and that whenever a Read returns, it has
-// returned everything the filter would pass for the input consumed so far.
+// subsequence of the input (a CR may stand for an LF); and that whenever a
+// Read returns, it has returned everything the filter would pass for the
+// input consumed so far.
 func FuzzSSEReader(f *testing.F) {
 	for i, s := range sseSeeds {
 		f.Add([]byte(s), uint64(i), uint8(i))
@@ -104,6 +105,12 @@ func FuzzJSONReader(f *testing.F) {
 func isSubsequence(sub, s []byte) bool {
 	for _, c := range sub {
 		i := bytes.IndexByte(s, c)
+		if c == '\r' {
+			// A CR may stand for an LF (see NewSSEReader).
+			if j := bytes.IndexByte(s, '\n'); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
 		if i < 0 {
 			return false
 		}

@@ -22,15 +22,17 @@ import (
 // dispatch and always passes. A UTF-8 byte order mark at the very start of
 // the stream passes and does not make the first line a field line.
 //
-// Two rare cases bend this to keep the events exact. A comment line right
-// after a field line that ended with a lone CR (not CRLF) passes: dropping
-// it could join that CR with an LF blank line after it into one CRLF
-// terminator and lose the dispatch. And when the first line to pass begins
-// with the byte 0xEF after dropped lines, the last dropped terminator passes
-// before it, so that a byte order mark in that line is not moved to the
-// start of the stream, the only place where a parser strips it. (Should
-// the caller's buffer hold a single byte, that line's first byte then comes
-// with the next Read.)
+// Two rare cases change a byte rather than only drop some, to keep the
+// events exact. A blank line that dispatches and is ended by an LF, after a
+// line ended by a lone CR (not CRLF) and dropped lines, is passed as a CR:
+// the LF would join the CR before it into one CRLF terminator and lose the
+// dispatch. And when the first line to pass begins with the byte 0xEF after
+// dropped lines, a blank line (the last dropped terminator) passes before
+// it, so that a byte order mark in that line is not moved to the start of
+// the stream, the only place where a parser strips it; a blank line there
+// dispatches nothing. (Should the caller's buffer hold a single byte, that
+// line's first byte then comes with the next Read.) No comment line ever
+// passes.
 //
 // Whether a line passes is decided by its first byte, so the reader never
 // holds back a byte of a line it passes: each Read returns every passing
@@ -62,6 +64,7 @@ type sseFilter struct {
 	passed   bool  // a byte has passed
 	pendCR   bool  // the last byte seen was a CR that ended a line
 	keptCR   bool  // that CR passed, so an LF right after it passes too
+	outCR    bool  // the last byte passed is a CR
 	hasField bool  // a field line came since the last dispatch
 	stashed  bool  // stash holds a byte to return on the next Read
 	stash    byte  // see bomGuard
@@ -94,6 +97,7 @@ func (f *sseFilter) read(r io.Reader, p []byte) (int, error) {
 	}
 	if f.stashed {
 		f.stashed = false
+		f.outCR = false
 		f.dropped--
 		p[0] = f.stash
 		return 1, nil
@@ -143,13 +147,6 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 				i++
 				continue
 			}
-			if b[i] == ':' && f.keptCR && f.hasField {
-				// The field line passed ended with a lone CR. Were this
-				// comment dropped and a blank LF line passed after it, the
-				// CR and that LF would read as one terminator and the
-				// dispatch would be lost; so this comment passes.
-				f.state = sseField
-			}
 		}
 		switch f.state {
 		case sseField:
@@ -177,7 +174,16 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 				keep := f.hasField
 				f.hasField = false
 				if keep {
-					b[w] = c
+					if c == '\n' && (w > 0 && b[w-1] == '\r' || w == 0 && f.outCR) {
+						// The line before ended with a lone CR, and only
+						// dropped lines came between: passed as it came,
+						// this LF would join that CR into one terminator
+						// and lose the dispatch. A CR ends the blank line
+						// alone.
+						b[w] = '\r'
+					} else {
+						b[w] = c
+					}
 					w++
 					f.events++
 				} else {
@@ -241,6 +247,7 @@ func (f *sseFilter) filter(p []byte, off, n int) int {
 	}
 	if w > 0 {
 		f.passed = true
+		f.outCR = b[w-1] == '\r'
 	}
 	f.dropped += int64(n - w)
 	return w

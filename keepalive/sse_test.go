@@ -21,13 +21,17 @@ import (
 type genStream struct {
 	in   []byte
 	keep []bool
+	cr   map[int]bool // bytes that pass as a CR instead of an LF
 }
 
 // want returns the bytes of in[:k] that must pass.
 func (g genStream) want(k int) []byte {
 	var out []byte
 	for i := range k {
-		if g.keep[i] {
+		switch {
+		case g.keep[i] && g.cr[i]:
+			out = append(out, '\r')
+		case g.keep[i]:
 			out = append(out, g.in[i])
 		}
 	}
@@ -49,7 +53,7 @@ var (
 // inserted anywhere between lines, random terminators, sometimes a BOM and
 // sometimes an incomplete last line.
 func randomStream(rng *rand.Rand) genStream {
-	var g genStream
+	g := genStream{cr: map[int]bool{}}
 	add := func(s string, keep bool) {
 		g.in = append(g.in, s...)
 		for range len(s) {
@@ -61,7 +65,7 @@ func randomStream(rng *rand.Rand) genStream {
 	}
 	hasField := false
 	prevTerm := ""
-	lonePassed := false // the last line passed and ended with a lone CR
+	outCR := false // the last byte passed is a CR
 	lines := rng.IntN(40)
 	for l := range lines {
 		term := terminators[rng.IntN(len(terminators))]
@@ -79,11 +83,9 @@ func randomStream(rng *rand.Rand) genStream {
 			}
 			add(line+term, true)
 			hasField = true
-			lonePassed = term == "\r"
+			outCR = term == "\r"
 		case k < 7: // comment line
-			pass := lonePassed && hasField
-			add(commentLines[rng.IntN(len(commentLines))]+term, pass)
-			lonePassed = pass && term == "\r"
+			add(commentLines[rng.IntN(len(commentLines))]+term, false)
 		default: // blank line
 			if term == "" {
 				continue
@@ -91,9 +93,14 @@ func randomStream(rng *rand.Rand) genStream {
 			if prevTerm == "\r" && term == "\n" {
 				term = "\r\n" // a lone CR then LF would be one terminator
 			}
+			if hasField && term == "\n" && outCR {
+				g.cr[len(g.in)] = true // the LF would join the CR before it
+			}
+			if hasField {
+				outCR = term == "\r" || g.cr[len(g.in)]
+			}
 			add(term, hasField)
 			hasField = false
-			lonePassed = false
 		}
 		prevTerm = term
 	}
@@ -219,7 +226,8 @@ func TestSSEReaderCases(t *testing.T) {
 		{"extra blanks dropped", "\n\n\ndata: a\n\n\n\ndata: b\n\n", "data: a\n\ndata: b\n\n"},
 		{"CRLF", ": ka\r\n\r\ndata: a\r\n\r\n: ka\r\n\r\n", "data: a\r\n\r\n"},
 		{"lone CR", ": ka\r\rdata: a\r\r: ka\r\r", "data: a\r\r"},
-		{"comment after lone CR field passes", "data: a\r: ka\n\n", "data: a\r: ka\n\n"},
+		{"comment after lone CR field dropped", "data: a\r: ka\n\n", "data: a\r\r"},
+		{"lone CR field, comments, CRLF blank", "data: a\r: ka\r\n: kb\n\r\n", "data: a\r\r\n"},
 		{"comment after CRLF field dropped", "data: a\r\n: ka\n\n", "data: a\r\n\n"},
 		{"incomplete field passes", ": ka\n\ndata: partial", "data: partial"},
 		{"incomplete comment dropped", "data: a\n\n: partial", "data: a\n\n"},
