@@ -29,11 +29,16 @@ type chatRequest struct {
 	Messages []struct {
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
-	Stream        bool `json:"stream"`
+	Stream              bool  `json:"stream"`
+	MaxTokens           int64 `json:"max_tokens"`
+	MaxCompletionTokens int64 `json:"max_completion_tokens"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 }
+
+// maxTokens is the most output tokens the request asks for.
+func (r *chatRequest) maxTokens() int64 { return max(r.MaxTokens, r.MaxCompletionTokens) }
 
 // promptTokens counts whitespace-separated words in the message contents,
 // given as a string or as an array of text parts.
@@ -66,7 +71,8 @@ func (r *chatRequest) promptTokens() int {
 
 // answer holds what every piece of one response shares.
 type answer struct {
-	id      string
+	anthropic bool // the Messages API's forms
+	id        string
 	model   []byte // JSON string, quoted
 	created int64
 	prompt  int
@@ -101,8 +107,12 @@ func (a *answer) appendUsage(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendCompletion appends a whole chat.completion object.
+// appendCompletion appends a whole chat.completion object (or message).
 func (a *answer) appendCompletion(b []byte) []byte {
+	if a.anthropic {
+		b = a.appendMessageHead(b, a.content(), "\"end_turn\"", len(a.chunks))
+		return append(b, "}\n"...)
+	}
 	b = a.appendHead(b, "chat.completion")
 	b = append(b, `,"choices":[{"index":0,"message":{"role":"assistant","content":`...)
 	var content strings.Builder
@@ -117,6 +127,17 @@ func (a *answer) appendCompletion(b []byte) []byte {
 
 // appendChunk appends the SSE event for content piece i.
 func (a *answer) appendChunk(b []byte, i int) []byte {
+	if a.anthropic {
+		if i == 0 {
+			b = append(b, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"...)
+			b = a.appendMessageHead(b, "", "null", 1)
+			b = append(b, "}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"...)
+			b = append(b, "event: ping\ndata: {\"type\": \"ping\"}\n\n"...)
+		}
+		b = append(b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"...)
+		b = appendJSONString(b, a.chunks[i])
+		return append(b, "}}\n\n"...)
+	}
 	b = append(b, "data: "...)
 	b = a.appendHead(b, "chat.completion.chunk")
 	b = append(b, `,"choices":[{"index":0,"delta":{`...)
@@ -131,6 +152,12 @@ func (a *answer) appendChunk(b []byte, i int) []byte {
 // appendFinish appends the event with finish_reason, the usage event when
 // asked for, and the [DONE] marker.
 func (a *answer) appendFinish(b []byte, usage bool) []byte {
+	if a.anthropic {
+		b = append(b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"...)
+		b = append(b, "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":"...)
+		b = strconv.AppendInt(b, int64(len(a.chunks)), 10)
+		return append(b, "}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"...)
+	}
 	b = append(b, "data: "...)
 	b = a.appendHead(b, "chat.completion.chunk")
 	b = append(b, `,"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`+"\n\n"...)
@@ -142,4 +169,36 @@ func (a *answer) appendFinish(b []byte, usage bool) []byte {
 		b = append(b, "}\n\n"...)
 	}
 	return append(b, "data: [DONE]\n\n"...)
+}
+
+// content is the whole answer's text.
+func (a *answer) content() string {
+	var content strings.Builder
+	for _, c := range a.chunks {
+		content.WriteString(c)
+	}
+	return content.String()
+}
+
+// appendMessageHead appends a Messages API "message" object without its
+// closing brace: text as its one text block (none when empty), stopReason
+// as JSON, and usage with output tokens.
+func (a *answer) appendMessageHead(b []byte, text, stopReason string, output int) []byte {
+	b = append(b, `{"id":"msg_`...)
+	b = append(b, strings.TrimPrefix(a.id, "chatcmpl-")...)
+	b = append(b, `","type":"message","role":"assistant","model":`...)
+	b = append(b, a.model...)
+	b = append(b, `,"content":[`...)
+	if text != "" {
+		b = append(b, `{"type":"text","text":`...)
+		b = appendJSONString(b, text)
+		b = append(b, '}')
+	}
+	b = append(b, `],"stop_reason":`...)
+	b = append(b, stopReason...)
+	b = append(b, `,"stop_sequence":null,"usage":{"input_tokens":`...)
+	b = strconv.AppendInt(b, int64(a.prompt), 10)
+	b = append(b, `,"output_tokens":`...)
+	b = strconv.AppendInt(b, int64(output), 10)
+	return append(b, '}')
 }

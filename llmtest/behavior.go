@@ -45,7 +45,8 @@ const (
 	// ErrorInStream sends 200 and then, instead of the answer, the 429
 	// error a gateway reports inside the response: a stream's first event
 	// is `data: {"error":{..."code":"rate_limit_exceeded"}}`, then the
-	// stream ends; a JSON answer's body is that error JSON.
+	// stream ends; a JSON answer's body is that error JSON. The Anthropic
+	// personality sends its overloaded_error instead, as an "error" event.
 	ErrorInStream
 )
 

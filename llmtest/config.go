@@ -129,6 +129,16 @@ type Config struct {
 	RetryAfterDelay time.Duration
 	// Overload lists windows during which chat requests get 503.
 	Overload []Window
+	// Provider is whose API the server speaks; the zero value is DeepSeek.
+	Provider Provider
+	// Windows limits the account by requests and tokens per window; the
+	// zero value means no windows.
+	Windows Windows
+	// QuotaExhaustedKey, when set, makes a request with that key get the
+	// answer of an account out of credit: OpenAI's 429 with
+	// insufficient_quota (DeepSeek and OpenAI personalities), or
+	// Anthropic's 400 about the credit balance.
+	QuotaExhaustedKey string
 	// PaymentRequiredKey, when set, makes a request with
 	// "Authorization: Bearer <PaymentRequiredKey>" get 402.
 	PaymentRequiredKey string
@@ -182,6 +192,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.RetryAfterDelay <= 0 {
 		cfg.RetryAfterDelay = defaultRetryAfterDelay
+	}
+	if cfg.Windows.Period <= 0 {
+		cfg.Windows.Period = time.Minute
 	}
 	if cfg.Wait.Interval <= 0 {
 		cfg.Wait.Interval = defaultInterval

@@ -2,6 +2,7 @@ package llmtest
 
 import (
 	"io"
+	"strings"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,10 +23,13 @@ const (
 // writeError answers status with an error body, adding Retry-After per
 // Config on 429 and 503.
 func (s *Handler) writeError(w http.ResponseWriter, status int, body string) {
+	if s.cfg.Provider == Anthropic && !strings.HasPrefix(body, `{"type":"error"`) {
+		status, body = anthropicError(status)
+	}
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable || status == 529 {
 		switch s.cfg.RetryAfter {
 		case RetryAfterSeconds:
 			h["Retry-After"] = []string{s.retryAfterValue}

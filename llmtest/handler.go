@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -21,7 +20,7 @@ func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
-	case "/v1/chat/completions":
+	case s.chatPath():
 		s.nRequests.Add(1)
 		s.chat(w, r)
 	case "/v1/models":
@@ -45,10 +44,19 @@ func (s *Handler) record(r *http.Request, body []byte) {
 // authorize answers 402 or 401 per Config and reports whether the request
 // may go on.
 func (s *Handler) authorize(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.PaymentRequiredKey == "" && s.cfg.APIKey == "" {
+	if s.cfg.PaymentRequiredKey == "" && s.cfg.APIKey == "" && s.cfg.QuotaExhaustedKey == "" {
 		return true
 	}
-	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	key := s.requestKey(r)
+	if s.cfg.QuotaExhaustedKey != "" && key == s.cfg.QuotaExhaustedKey {
+		s.nQuota.Add(1)
+		if s.cfg.Provider == Anthropic {
+			s.writeError(w, http.StatusBadRequest, anthropicCredit)
+		} else {
+			s.writeError(w, http.StatusTooManyRequests, bodyQuota)
+		}
+		return false
+	}
 	if s.cfg.PaymentRequiredKey != "" && key == s.cfg.PaymentRequiredKey {
 		s.nPayment.Add(1)
 		s.writeError(w, http.StatusPaymentRequired, body402)
@@ -97,6 +105,19 @@ func (s *Handler) chat(w http.ResponseWriter, r *http.Request) {
 	if err != nil || len(body) > maxRequestBody || json.Unmarshal(body, &req) != nil {
 		s.nBadRequest.Add(1)
 		s.writeError(w, http.StatusBadRequest, body400)
+		return
+	}
+	if s.cfg.Provider != DeepSeek {
+		id := "req_" + strconv.FormatInt(s.seq.Add(1), 10)
+		if s.cfg.Provider == Anthropic {
+			w.Header()["Request-Id"] = []string{id}
+		} else {
+			w.Header()["X-Request-Id"] = []string{id}
+		}
+	}
+	if s.cfg.Windows.on() && !s.charge(w.Header(), int64(len(body))/4+req.maxTokens()) {
+		s.nRateLimited.Add(1)
+		s.writeError(w, http.StatusTooManyRequests, body429)
 		return
 	}
 	p, admitted := s.decide(req.Model)
@@ -154,7 +175,8 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 		}
 	}
 	a := answer{
-		id:      "chatcmpl-" + strconv.FormatInt(s.seq.Add(1), 10),
+		anthropic: s.cfg.Provider == Anthropic,
+		id:        "chatcmpl-" + strconv.FormatInt(s.seq.Add(1), 10),
 		created: s.created,
 		prompt:  req.promptTokens(),
 		chunks:  s.chunks,
@@ -203,11 +225,18 @@ func (s *Handler) stall(w http.ResponseWriter, a *answer, sl *sleeper, stream bo
 	return false
 }
 
-// errorInStream sends the 429 error inside a 200 (ErrorInStream).
+// errorInStream sends the error inside a 200 (ErrorInStream): a 429, or
+// for the Anthropic personality its overloaded_error.
 func (s *Handler) errorInStream(w http.ResponseWriter, stream, headersSent bool) bool {
 	body := body429
 	if stream {
 		body = "data: " + body429 + "\n\n"
+	}
+	if s.cfg.Provider == Anthropic {
+		body = anthropicOverloaded
+		if stream {
+			body = "event: error\ndata: " + anthropicOverloaded + "\n\n"
+		}
 	}
 	if !headersSent {
 		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}

@@ -38,11 +38,12 @@ type Handler struct {
 	svcRng    *rand.Rand          // answer times
 	script    []Behavior
 	requests  []Request
+	win       windowState
 
 	seq                                                       atomic.Int64
 	nRequests, nCompleted, nRateLimited, nOverloaded          atomic.Int64
 	nPayment, nUnauthorized, nBadRequest, nClosedWhileWaiting atomic.Int64
-	nFaults, nServerErrors, nCanceled                         atomic.Int64
+	nFaults, nServerErrors, nCanceled, nQuota                 atomic.Int64
 }
 
 // Request is a request the server received, kept when
@@ -132,6 +133,7 @@ func (s *Handler) Stats() Stats {
 		RateLimited:        s.nRateLimited.Load(),
 		Overloaded:         s.nOverloaded.Load(),
 		PaymentRequired:    s.nPayment.Load(),
+		QuotaExhausted:     s.nQuota.Load(),
 		Unauthorized:       s.nUnauthorized.Load(),
 		BadRequest:         s.nBadRequest.Load(),
 		ClosedWhileWaiting: s.nClosedWhileWaiting.Load(),

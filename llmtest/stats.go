@@ -11,10 +11,12 @@ type Stats struct {
 	Completed int64
 	// RateLimited counts 429 answers.
 	RateLimited int64
-	// Overloaded counts 503 answers.
+	// Overloaded counts 503 answers (529 for the Anthropic personality).
 	Overloaded int64
 	// PaymentRequired counts 402 answers.
 	PaymentRequired int64
+	// QuotaExhausted counts the answers to Config.QuotaExhaustedKey.
+	QuotaExhausted int64
 	// Unauthorized counts 401 answers.
 	Unauthorized int64
 	// BadRequest counts 400 (malformed JSON) and 405 answers.
