@@ -32,7 +32,7 @@ type chatRequest struct {
 	Stream              bool  `json:"stream"`
 	MaxTokens           int64 `json:"max_tokens"`
 	MaxCompletionTokens int64 `json:"max_completion_tokens"`
-	StreamOptions *struct {
+	StreamOptions       *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 }
@@ -73,10 +73,10 @@ func (r *chatRequest) promptTokens() int {
 type answer struct {
 	anthropic bool // the Messages API's forms
 	id        string
-	model   []byte // JSON string, quoted
-	created int64
-	prompt  int
-	chunks  []string
+	model     []byte // JSON string, quoted
+	created   int64
+	prompt    int
+	chunks    []string
 }
 
 func appendJSONString(b []byte, s string) []byte {

@@ -2,9 +2,9 @@ package llmtest
 
 import (
 	"io"
-	"strings"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 

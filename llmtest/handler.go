@@ -177,9 +177,9 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 	a := answer{
 		anthropic: s.cfg.Provider == Anthropic,
 		id:        "chatcmpl-" + strconv.FormatInt(s.seq.Add(1), 10),
-		created: s.created,
-		prompt:  req.promptTokens(),
-		chunks:  s.chunks,
+		created:   s.created,
+		prompt:    req.promptTokens(),
+		chunks:    s.chunks,
 	}
 	a.model = appendJSONString(nil, req.Model)
 	var ok bool
