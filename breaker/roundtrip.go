@@ -87,7 +87,12 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.settle(probe, failure)
 		return nil, errNoResponse
 	}
-	if v := b.verdict(transport.ClassifyStatus(resp.StatusCode)); v != success {
+	outcome := transport.ClassifyStatus(resp.StatusCode)
+	if outcome == transport.RateLimited && b.cfg.CountRateLimited {
+		// A 429 out of credit is no failure of the server.
+		outcome = transport.Classify(resp, nil)
+	}
+	if v := b.verdict(outcome); v != success {
 		c.settle(probe, v)
 		return resp, nil
 	}

@@ -97,6 +97,10 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 		return nil, errNoResponse
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
+	if at.outcome == transport.RateLimited {
+		// Out of credit is no sign of the limit: its 429 leaves it be.
+		at.outcome = transport.Classify(resp, nil)
+	}
 	at.scheduleWait = httpbody.ScheduleWaitOf(resp.Body)
 	if r, ok := pm.(Responder); ok {
 		r.Responded(at.feedback(at.outcome))

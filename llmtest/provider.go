@@ -26,7 +26,8 @@ const (
 	// Its requests carry x-request-id.
 	OpenAI
 	// Anthropic is the Messages API: POST /v1/messages with the key in
-	// x-api-key, answers as "message" objects or the Messages event stream
+	// x-api-key (or, as anthropic-sdk-go sends it, "Authorization: Bearer"),
+	// answers as "message" objects or the Messages event stream
 	// (message_start, content_block_start, ping, content_block_delta,
 	// content_block_stop, message_delta, message_stop), errors as
 	// {"type":"error","error":{"type":...,"message":...}}, 529
@@ -155,7 +156,9 @@ func anthropicError(status int) (int, string) {
 // requestKey is the API key a request carries in the personality's header.
 func (s *Handler) requestKey(r *http.Request) string {
 	if s.cfg.Provider == Anthropic {
-		return r.Header.Get("X-Api-Key")
+		if key := r.Header.Get("X-Api-Key"); key != "" {
+			return key
+		}
 	}
 	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return key

@@ -204,9 +204,11 @@ func TestAnthropicPersonality(t *testing.T) {
 	if resp.StatusCode != 401 || !strings.Contains(body, `"authentication_error"`) {
 		t.Errorf("wrong key: %d %s", resp.StatusCode, body)
 	}
-	resp, _ = post(t, srv, "/v1/messages", msg, "Authorization", "Bearer sk-ant")
-	if resp.StatusCode != 401 {
-		t.Errorf("a bearer token instead of x-api-key: %d", resp.StatusCode)
+	if resp, _ = post(t, srv, "/v1/messages", msg, "Authorization", "Bearer sk-ant"); resp.StatusCode != 200 {
+		t.Errorf("the key as a bearer token: %d", resp.StatusCode)
+	}
+	if resp, _ = post(t, srv, "/v1/messages", msg, "Authorization", "Bearer wrong"); resp.StatusCode != 401 {
+		t.Errorf("a wrong bearer token: %d", resp.StatusCode)
 	}
 	resp, body = post(t, srv, "/v1/chat/completions", msg, "X-Api-Key", "sk-ant")
 	if resp.StatusCode != 404 || !strings.Contains(body, `"not_found_error"`) {

@@ -15,7 +15,9 @@ import (
 //     or no response was delivered (refused, reset, EOF before the headers,
 //     or an error wrapping [transport.ErrNoResponse]).
 //
-// It never retries 402, any other 4xx, other 5xx (501, 505, ...), timeouts,
+// It never retries a 429 that says the account is out of credit
+// ([transport.QuotaExhausted]: no wait makes credit come back), 402, any
+// other 4xx, other 5xx (501, 505, ...), timeouts,
 // a cancelled context, or a request a layer refused to send
 // ([transport.Rejected]: an open breaker, a full gate queue). On an error
 // status (400 and above) an "x-should-retry" response header of "true" or
@@ -25,7 +27,7 @@ func DefaultShouldRetry(outcome transport.Outcome, resp *http.Response, err erro
 	if err != nil {
 		return outcome == transport.NetworkError
 	}
-	if resp == nil || resp.StatusCode < 400 {
+	if resp == nil || resp.StatusCode < 400 || outcome == transport.QuotaExhausted {
 		return false
 	}
 	if v := resp.Header["X-Should-Retry"]; len(v) > 0 {

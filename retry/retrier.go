@@ -171,6 +171,9 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.onRetry(ev)
 		}
 		if ev.Decision != Retrying {
+			if ev.Decision == BudgetSpent {
+				rec.Update(func(f *transport.Facts) { f.RetryRefused = true })
+			}
 			return finish(resp, err, attempt)
 		}
 

@@ -653,12 +653,16 @@ func TestBudgetStopsRetries(t *testing.T) {
 	r.onRetry = func(e Event) { decisions = append(decisions, e.Decision) }
 	// With no floor and a ratio of 0.5, one request allows no retry and two
 	// requests allow one.
-	resp, err := get(t, r.Wrap(cc), srv.URL)
+	req, rec := transport.EnsureRecord(mustNewRequest(t, srv.URL))
+	resp, err := r.Wrap(cc).RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body := readAll(t, resp); resp.StatusCode != 429 || body != "reply 1" {
 		t.Fatalf("got %d %q; want the first 429 (0.5 × 1 request allows no retry)", resp.StatusCode, body)
+	}
+	if !rec.Facts().RetryRefused {
+		t.Errorf("Facts.RetryRefused not set by the refused retry")
 	}
 	resp, err = get(t, r.Wrap(cc), srv.URL)
 	if err != nil {
