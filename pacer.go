@@ -66,7 +66,9 @@ type Config struct {
 	// Telemetry configures the OpenTelemetry spans and metrics. Its zero
 	// value uses the global providers: nothing is recorded until an SDK is
 	// installed there. The stack's gate is added to Telemetry.Gates, so its
-	// limit, in flight and queue depth are reported as gauges.
+	// limit, in flight and queue depth are reported as gauges, and its
+	// breaker to Telemetry.Breakers, so the state of each circuit a request
+	// has used is reported too.
 	Telemetry otelpacer.Config
 
 	// Without is the set of layers to leave out; the zero value leaves out
@@ -161,6 +163,9 @@ func New(cfg Config) *Stack {
 		if s.Gate != nil {
 			tc.Gates = append(append([]otelpacer.GateStats(nil), tc.Gates...), s.Gate)
 		}
+		if s.Breaker != nil {
+			tc.Breakers = append(append([]otelpacer.BreakerStates(nil), tc.Breakers...), s.Breaker)
+		}
 		s.Telemetry = otelpacer.New(tc)
 	}
 	var mw [7]transport.Middleware
@@ -200,9 +205,9 @@ func (s *Stack) CloseIdleConnections() { roundtrip.CloseIdleConnections(s.rt) }
 func (s *Stack) Client() *http.Client { return &http.Client{Transport: s} }
 
 // Close releases what the stack registered beyond its own lifetime: the
-// telemetry's gate gauges. The stack keeps working. Call it when a program
-// builds stacks over and over with a real MeterProvider installed; a stack
-// built once for the life of the program needs no Close.
+// telemetry's gate and breaker gauges. The stack keeps working. Call it
+// when a program builds stacks over and over with a real MeterProvider
+// installed; a stack built once for the life of the program needs no Close.
 func (s *Stack) Close() error {
 	if s.Telemetry != nil {
 		return s.Telemetry.Close()

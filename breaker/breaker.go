@@ -69,6 +69,23 @@ func (b *Breaker) StateOf(key string) State {
 	return c.state()
 }
 
+// EachKey calls fn with the key and the state (as [State.String] names it:
+// "closed", "open", "half-open") of every circuit a request has used, in no
+// particular order. It is what the telemetry layer reads for its breaker
+// gauge. fn is called after the Breaker's lock is released, so it may call
+// the Breaker's methods.
+func (b *Breaker) EachKey(fn func(key, state string)) {
+	b.mu.RLock()
+	cs := make([]*circuit, 0, len(b.circuits))
+	for _, c := range b.circuits {
+		cs = append(cs, c)
+	}
+	b.mu.RUnlock()
+	for _, c := range cs {
+		fn(c.key, c.state().String())
+	}
+}
+
 // circuit returns the circuit for key, creating it on first use.
 func (b *Breaker) circuit(key string) *circuit {
 	if c := b.last.Load(); c != nil && c.key == key {

@@ -64,6 +64,7 @@ type attempt struct {
 	stalledBefore bool // Facts.Stalled when the attempt began
 	gateWait      time.Duration
 	gate          bool
+	key           string // the gate key, empty without a gate
 	method        string
 	host          string
 	port          int
@@ -94,6 +95,7 @@ func (a *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	at.stalledBefore = facts.Stalled
 	at.gate = facts.GateKey != "" || facts.GateWait > 0
 	at.gateWait = facts.GateWait
+	at.key = facts.GateKey
 	if c, ok := ctx.Value(callKey{}).(*call); ok && c.t == t {
 		// The gate's total includes earlier attempts: this attempt's share is
 		// what was added since the last attempt began.
@@ -172,7 +174,7 @@ func (at *attempt) end(err error) {
 			method: at.method, host: at.host, port: at.port, status: at.status,
 			errType: errType, outcome: outcome.String(),
 			prio:     attrPriority.String(transport.PriorityFrom(at.ctx).String()),
-			duration: dur, gate: at.gate, gateWait: at.gateWait,
+			duration: dur, key: at.key, gate: at.gate, gateWait: at.gateWait,
 			schedule: at.status != 0, scheduleWait: schedule,
 		})
 	}
@@ -185,6 +187,7 @@ type attemptMeasure struct {
 	errType, outcome string
 	prio             attribute.KeyValue
 	duration         float64
+	key              string
 	gate             bool
 	gateWait         time.Duration
 	schedule         bool
@@ -202,13 +205,28 @@ func (t *Telemetry) recordAttempt(ctx context.Context, m attemptMeasure) {
 		attrs = append(attrs, attrErrorType.String(m.errType))
 	}
 	t.reqDuration.Record(ctx, m.duration, metric.WithAttributeSet(attribute.NewSet(attrs...)))
-	t.attempts.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(
+	t.attempts.Add(ctx, 1, metric.WithAttributeSet(keyedSet(m.key,
 		attrOutcome.String(m.outcome), m.prio, attrServerAddress.String(m.host))))
-	host := metric.WithAttributeSet(attribute.NewSet(attrServerAddress.String(m.host)))
-	if m.gate {
-		t.gateWait.Record(ctx, m.gateWait.Seconds(), host)
+	if m.gate || m.schedule {
+		where := metric.WithAttributeSet(keyedSet(m.key, attrServerAddress.String(m.host)))
+		if m.gate {
+			t.gateWait.Record(ctx, m.gateWait.Seconds(), where)
+		}
+		if m.schedule {
+			t.scheduleWait.Record(ctx, m.scheduleWait.Seconds(), where)
+		}
 	}
-	if m.schedule {
-		t.scheduleWait.Record(ctx, m.scheduleWait.Seconds(), host)
+}
+
+// keyedSet returns the set of attrs (at most three) and, when key is not
+// empty, pacer.gate.key: the label every pacer metric about a gate key
+// shares with the gate's gauges.
+func keyedSet(key string, attrs ...attribute.KeyValue) attribute.Set {
+	var kv [4]attribute.KeyValue
+	n := copy(kv[:3], attrs)
+	if key != "" {
+		kv[n] = attrGateKey.String(key)
+		n++
 	}
+	return attribute.NewSet(kv[:n]...)
 }

@@ -14,6 +14,7 @@ const (
 	attrGateKey      = attribute.Key("pacer.gate.key")
 	attrScheduleWait = attribute.Key("pacer.schedule.wait")
 	attrBreaker      = attribute.Key("pacer.breaker.state")
+	attrBreakerKey   = attribute.Key("pacer.breaker.key")
 	attrFallback     = attribute.Key("pacer.fallback")
 	attrStalled      = attribute.Key("pacer.stalled")
 	attrOutcome      = attribute.Key("pacer.outcome")

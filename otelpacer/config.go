@@ -27,6 +27,10 @@ type Config struct {
 	// concurrency gate satisfies [GateStats]; so does anything with the same
 	// method.
 	Gates []GateStats
+	// Breakers are read, at each metric collection, for pacer.breaker.status,
+	// the state of each circuit. The circuit breaker satisfies
+	// [BreakerStates]; so does anything with the same method.
+	Breakers []BreakerStates
 }
 
 // GateStats is what the telemetry reads from a concurrency gate: EachKey
@@ -34,10 +38,26 @@ type Config struct {
 // the requests holding a permit and the requests queued. It is called from
 // the metric collector's goroutine and must be safe for concurrent use.
 //
-// Keys are recorded as given, as the pacer.gate.key attribute: a gate keyed
-// by API key must expose a digest or a label, never the key itself.
+// Keys are recorded as given, as the pacer.gate.key attribute, the same
+// attribute and value that the per-request metrics take from
+// [transport.Facts.GateKey], so that a gate's limit and the outcomes of the
+// requests it admitted can be put side by side. A gate keyed by API key
+// must expose a digest or a label, never the key itself.
 type GateStats interface {
 	EachKey(fn func(key string, limit, inFlight, queued int))
+}
+
+// BreakerStates is what the telemetry reads from a circuit breaker: EachKey
+// calls fn once for every circuit it reports, with the circuit's key (by
+// default a host, as "api.deepseek.com") and its state named as
+// [transport.Facts.BreakerState] names it: "closed", "half-open" or "open".
+// A circuit reported with any other state is left out. It is called from
+// the metric collector's goroutine and must be safe for concurrent use.
+//
+// Keys are recorded as given, as the pacer.breaker.key attribute; like a
+// gate's keys they must come from a small set and never be a secret.
+type BreakerStates interface {
+	EachKey(fn func(key, state string))
 }
 
 // ProviderName returns the gen_ai.provider.name for a request to host (with

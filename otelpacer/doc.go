@@ -81,18 +81,63 @@
 //
 // pacer's own, under "pacer.":
 //
-//	pacer.requests         counter, logical requests by pacer.outcome and pacer.priority
-//	pacer.attempts         counter, attempts by pacer.outcome (rate_limited = 429s, overloaded = 503s) and pacer.priority
-//	pacer.retries          counter, attempts after the first
+//	pacer.requests         counter, {request}, logical requests by pacer.outcome and pacer.priority
+//	pacer.attempts         counter, {attempt}, attempts by pacer.outcome (rate_limited = 429s, overloaded = 503s) and pacer.priority
+//	pacer.retries          counter, {retry}, attempts after the first
+//	pacer.retries.refused  counter, {retry}, logical requests whose retry the retry budget refused
 //	pacer.gate.wait        histogram, s, an attempt's wait in the gate queue
 //	pacer.schedule.wait    histogram, s, an attempt's wait to be scheduled (0 when not held)
-//	pacer.gate.limit       gauge, current limit per pacer.gate.key
-//	pacer.gate.in_flight   gauge, permits held per pacer.gate.key
-//	pacer.gate.queued      gauge, requests queued per pacer.gate.key
+//	pacer.gate.limit       gauge, {request}, current limit per pacer.gate.key
+//	pacer.gate.in_flight   gauge, {request}, permits held per pacer.gate.key
+//	pacer.gate.queued      gauge, {request}, requests queued per pacer.gate.key
+//	pacer.breaker.status   up-down counter, 1, per pacer.breaker.key and pacer.breaker.state
 //
-// The gauges are read from [Config.Gates] at each collection. The
-// per-attempt measurements (http.client.request.duration, pacer.attempts,
-// pacer.gate.wait, pacer.schedule.wait) come from [Telemetry.WrapAttempt];
-// in a stack without it, [Telemetry.Wrap] records them once per logical
-// request.
+// pacer.retries.refused counts the logical requests that ended with
+// [transport.Facts.RetryRefused] set: the retry layer wanted another
+// attempt and its retry budget refused it.
+//
+// # One key label
+//
+// Every pacer metric about a gate key carries it as pacer.gate.key, with
+// the same value: the counters and histograms above take it from
+// [transport.Facts.GateKey] (the key of the request's last attempt), the
+// gauges from the gate's [GateStats.EachKey]. So the 429s of a key
+// (pacer.attempts{pacer.outcome="rate_limited"}) sit beside its limit
+// (pacer.gate.limit) without rewriting labels. The attribute is absent when
+// no gate is in the stack. The counters and histograms also keep
+// server.address (the host without port); the conventions' own metrics carry
+// only the conventions' attributes.
+//
+// A gate key is the gate's own, by default the request URL's host (with a
+// port when the URL names one)
+// followed by its model ("api.deepseek.com deepseek-v4-pro"), so
+// pacer.gate.key has one value per host and model in use: as bounded as the
+// models a program calls. A gate keyed per user (concurrency.UserKey) or by
+// a Config.Key of the caller's makes one series per key it returns; keep
+// such keys few, and never a secret.
+//
+// # Breaker state
+//
+// pacer.breaker.status follows the conventions' shape for a state: an
+// up-down counter named ….status with unit 1, one series per circuit
+// (pacer.breaker.key, by default the host) and state (pacer.breaker.state:
+// closed, half-open or open), 1 for the state the circuit is in and 0 for
+// the other two. Summing by state counts the circuits in each; "open == 1"
+// is the alert. It is read from [Config.Breakers] at each collection, so it
+// is the breaker's own view: a circuit whose open delay has passed reads
+// open until the next request half-opens it.
+//
+// # Buckets
+//
+// The request and operation durations run until the body ends, so a
+// streamed answer is measured whole: their buckets start with the
+// conventions' advisory boundaries and go on to ten minutes (600 s and
+// 655.36 s), the longest a server keeps a connection without inference.
+// The waits use buckets from a millisecond to ten minutes.
+//
+// The gauges are read from [Config.Gates] and [Config.Breakers] at each
+// collection. The per-attempt measurements (http.client.request.duration,
+// pacer.attempts, pacer.gate.wait, pacer.schedule.wait) come from
+// [Telemetry.WrapAttempt]; in a stack without it, [Telemetry.Wrap] records
+// them once per logical request.
 package otelpacer

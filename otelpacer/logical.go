@@ -193,11 +193,16 @@ func (c *call) end(err error) {
 	}
 	ctx := c.ctx
 	prio := attrPriority.String(transport.PriorityFrom(ctx).String())
-	t.requests.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(
+	t.requests.Add(ctx, 1, metric.WithAttributeSet(keyedSet(facts.GateKey,
 		attrOutcome.String(outcome.String()), prio, attrServerAddress.String(c.host))))
-	if attempts > 1 {
-		t.retries.Add(ctx, int64(attempts-1), metric.WithAttributeSet(attribute.NewSet(
-			prio, attrServerAddress.String(c.host))))
+	if attempts > 1 || facts.RetryRefused {
+		where := metric.WithAttributeSet(keyedSet(facts.GateKey, prio, attrServerAddress.String(c.host)))
+		if attempts > 1 {
+			t.retries.Add(ctx, int64(attempts-1), where)
+		}
+		if facts.RetryRefused {
+			t.refused.Add(ctx, 1, where)
+		}
 	}
 	if c.chat {
 		base := []attribute.KeyValue{
@@ -231,7 +236,7 @@ func (c *call) end(err error) {
 		// once, for the request as a whole.
 		t.recordAttempt(ctx, attemptMeasure{
 			method: c.method, host: c.host, port: c.port, status: c.status,
-			errType: errType, outcome: outcome.String(), prio: prio, duration: dur,
+			errType: errType, outcome: outcome.String(), prio: prio, duration: dur, key: facts.GateKey,
 			gate: facts.GateKey != "" || facts.GateWait > 0, gateWait: facts.GateWait,
 			schedule: c.status != 0, scheduleWait: facts.ScheduleWait,
 		})

@@ -57,6 +57,7 @@ type Telemetry struct {
 	requests      metric.Int64Counter
 	attempts      metric.Int64Counter
 	retries       metric.Int64Counter
+	refused       metric.Int64Counter
 	gateWait      metric.Float64Histogram
 	scheduleWait  metric.Float64Histogram
 	tokenUsage    metric.Int64Histogram
@@ -89,6 +90,13 @@ func New(cfg Config) *Telemetry {
 	m := mp.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
 	// Waits run from a millisecond to DeepSeek's ten-minute maximum.
 	waitBuckets := []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+	// Durations last until the body ends, and a streamed answer can last as
+	// long as the ten minutes a server keeps a connection without
+	// inference: the conventions' advisory buckets, which stop at 10 s
+	// (HTTP) and 81.92 s (GenAI), go on to ten minutes, so that no stream
+	// falls in the overflow bucket.
+	reqBuckets := []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300, 600}
+	opBuckets := []float64{0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92, 163.84, 327.68, 655.36}
 	var errs []error
 	check := func(err error) {
 		if err != nil {
@@ -99,7 +107,7 @@ func New(cfg Config) *Telemetry {
 	t.reqDuration, err = m.Float64Histogram("http.client.request.duration",
 		metric.WithUnit("s"),
 		metric.WithDescription("Duration of HTTP client requests: one attempt, from sending until its body ended."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10))
+		metric.WithExplicitBucketBoundaries(reqBuckets...))
 	check(err)
 	t.requests, err = m.Int64Counter("pacer.requests",
 		metric.WithUnit("{request}"),
@@ -112,6 +120,10 @@ func New(cfg Config) *Telemetry {
 	t.retries, err = m.Int64Counter("pacer.retries",
 		metric.WithUnit("{retry}"),
 		metric.WithDescription("Attempts after the first of each logical request."))
+	check(err)
+	t.refused, err = m.Int64Counter("pacer.retries.refused",
+		metric.WithUnit("{retry}"),
+		metric.WithDescription("Logical requests the retry layer would have retried but its retry budget refused."))
 	check(err)
 	t.gateWait, err = m.Float64Histogram("pacer.gate.wait",
 		metric.WithUnit("s"),
@@ -131,14 +143,14 @@ func New(cfg Config) *Telemetry {
 	t.opDuration, err = m.Float64Histogram("gen_ai.client.operation.duration",
 		metric.WithUnit("s"),
 		metric.WithDescription("GenAI operation duration, until the response body ended."),
-		metric.WithExplicitBucketBoundaries(0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92))
+		metric.WithExplicitBucketBoundaries(opBuckets...))
 	check(err)
 	t.fillNoop()
 	t.instrumentsOn = []interface{ Enabled(context.Context) bool }{
-		t.reqDuration, t.requests, t.attempts, t.retries, t.gateWait, t.scheduleWait, t.tokenUsage, t.opDuration,
+		t.reqDuration, t.requests, t.attempts, t.retries, t.refused, t.gateWait, t.scheduleWait, t.tokenUsage, t.opDuration,
 	}
-	if len(cfg.Gates) > 0 {
-		check(t.observeGates(m, cfg.Gates))
+	if len(cfg.Gates) > 0 || len(cfg.Breakers) > 0 {
+		check(t.observe(m, cfg.Gates, cfg.Breakers))
 	}
 	if err := errors.Join(errs...); err != nil {
 		gotel.Handle(err)
@@ -146,20 +158,46 @@ func New(cfg Config) *Telemetry {
 	return t
 }
 
-// observeGates registers the gauges read from gates at each collection.
-func (t *Telemetry) observeGates(m metric.Meter, gates []GateStats) error {
+// breakerStates are the states pacer.breaker.status reports for every
+// circuit, in the order of their values in the conventions' state metrics:
+// one series per state, 1 for the circuit's state and 0 for the others.
+var breakerStates = [...]string{"closed", "half-open", "open"}
+
+// observe registers the gauges read from gates and breakers at each
+// collection: the gate gauges when there are gates, pacer.breaker.status
+// when there are breakers.
+func (t *Telemetry) observe(m metric.Meter, gates []GateStats, breakers []BreakerStates) error {
 	gates = append([]GateStats(nil), gates...)
-	limit, err1 := m.Int64ObservableGauge("pacer.gate.limit",
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Current concurrency limit of a gate key."))
-	inFlight, err2 := m.Int64ObservableGauge("pacer.gate.in_flight",
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Requests holding a permit of a gate key, bodies not yet done."))
-	queued, err3 := m.Int64ObservableGauge("pacer.gate.queued",
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Requests queued for a permit of a gate key."))
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return err
+	breakers = append([]BreakerStates(nil), breakers...)
+	var insts []metric.Observable
+	var limit, inFlight, queued, status metric.Int64Observable
+	if len(gates) > 0 {
+		var err1, err2, err3 error
+		limit, err1 = m.Int64ObservableGauge("pacer.gate.limit",
+			metric.WithUnit("{request}"),
+			metric.WithDescription("Current concurrency limit of a gate key."))
+		inFlight, err2 = m.Int64ObservableGauge("pacer.gate.in_flight",
+			metric.WithUnit("{request}"),
+			metric.WithDescription("Requests holding a permit of a gate key, bodies not yet done."))
+		queued, err3 = m.Int64ObservableGauge("pacer.gate.queued",
+			metric.WithUnit("{request}"),
+			metric.WithDescription("Requests queued for a permit of a gate key."))
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return err
+		}
+		insts = append(insts, limit, inFlight, queued)
+	}
+	if len(breakers) > 0 {
+		var err error
+		// A state metric as the conventions shape them: an up-down counter
+		// named ….status, one series per value of the ….state attribute.
+		status, err = m.Int64ObservableUpDownCounter("pacer.breaker.status",
+			metric.WithUnit("1"),
+			metric.WithDescription("State of a circuit: 1 for the pacer.breaker.state it is in, 0 for the others."))
+		if err != nil {
+			return err
+		}
+		insts = append(insts, status)
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for _, g := range gates {
@@ -173,8 +211,30 @@ func (t *Telemetry) observeGates(m metric.Meter, gates []GateStats) error {
 				o.ObserveInt64(queued, int64(q), opt)
 			})
 		}
+		for _, b := range breakers {
+			if b == nil {
+				continue
+			}
+			b.EachKey(func(key, state string) {
+				known := false
+				for _, s := range breakerStates {
+					known = known || s == state
+				}
+				if !known {
+					return
+				}
+				for _, s := range breakerStates {
+					var v int64
+					if s == state {
+						v = 1
+					}
+					o.ObserveInt64(status, v, metric.WithAttributeSet(attribute.NewSet(
+						attrBreakerKey.String(key), attrBreaker.String(s))))
+				}
+			})
+		}
 		return nil
-	}, limit, inFlight, queued)
+	}, insts...)
 	if err != nil {
 		return err
 	}
@@ -182,8 +242,8 @@ func (t *Telemetry) observeGates(m metric.Meter, gates []GateStats) error {
 	return nil
 }
 
-// Close stops the gate gauges from being observed, so that the gates given
-// in [Config] can be released. The layers keep working. Close is safe to
+// Close stops the gate and breaker gauges from being observed, so that the
+// gates and breakers given in [Config] can be released. The layers keep working. Close is safe to
 // call more than once.
 func (t *Telemetry) Close() error {
 	if t == nil || t.reg == nil {
@@ -231,7 +291,7 @@ func (t *Telemetry) fillNoop() {
 			*h = noop.Float64Histogram{}
 		}
 	}
-	for _, c := range []*metric.Int64Counter{&t.requests, &t.attempts, &t.retries} {
+	for _, c := range []*metric.Int64Counter{&t.requests, &t.attempts, &t.retries, &t.refused} {
 		if *c == nil {
 			*c = noop.Int64Counter{}
 		}
