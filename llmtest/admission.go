@@ -9,6 +9,9 @@ type plan struct {
 	wait           time.Duration // keep-alive phase before the answer
 	closeAfterWait bool
 	lim            *limiter // that counts it in flight
+	// done counts the request out of flight, once: just before the last
+	// bytes of its answer are written, or when it ends otherwise.
+	done func()
 }
 
 // decide pops the script, applies overload windows and the limit, and for
@@ -86,7 +89,9 @@ func (s *Handler) scriptedWait(closing bool) time.Duration {
 	return defaultScriptedWait
 }
 
-// overloaded reports whether now falls in an overload window.
+// overloaded reports whether a request arriving now gets 503: now falls
+// in an overload window, and the window's share picks it. Called with mu
+// held.
 func (s *Handler) overloaded(now time.Duration) bool {
 	if len(s.cfg.Overload) == 0 {
 		return false
@@ -96,7 +101,7 @@ func (s *Handler) overloaded(now time.Duration) bool {
 	}
 	for _, w := range s.cfg.Overload {
 		if now >= w.Start && now < w.Start+w.Duration {
-			return true
+			return w.Share <= 0 || w.Share >= 1 || s.rng.Float64() < w.Share
 		}
 	}
 	return false

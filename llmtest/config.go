@@ -52,7 +52,12 @@ type ModelLimit struct {
 // Window is a span of time, as offsets from the server's start. When the
 // limit schedule has phases, windows repeat with the phase cycle and their
 // offsets are taken within the cycle.
-type Window struct{ Start, Duration time.Duration }
+type Window struct {
+	Start, Duration time.Duration
+	// Share (0..1) is the share of requests an overload window answers
+	// with 503, chosen by the seeded generator; zero means all of them.
+	Share float64
+}
 
 // Wait makes a share of admitted requests wait to be scheduled before
 // inference starts. While waiting, the server has already sent status 200

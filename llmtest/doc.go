@@ -13,17 +13,25 @@
 //
 //   - An account concurrency limit that follows a repeating schedule of
 //     [Phase] values. A request above the current limit gets an immediate
-//     429 with the DeepSeek/OpenAI error JSON.
+//     429 with the DeepSeek/OpenAI error JSON. A request counts from its
+//     admission until the last bytes of its answer are written, as a real
+//     server's count ends when the response is complete, before its client
+//     has read the end of it.
 //   - Burst [Punishment]: too many 429s in a short window lower the limit for
 //     a while.
 //   - Retry-After on 429 and 503 in every form peers send ([RetryAfterMode]).
-//   - Overload [Window] values answering 503, an API key answering 402, and
-//     401 for a wrong key.
+//   - Overload [Window] values answering 503 (to all, or a share of the
+//     requests), an API key answering 402, one out of credit
+//     ([Config.QuotaExhaustedKey]), and 401 for a wrong key.
+//   - Personalities ([Provider]): DeepSeek (the default), OpenAI with
+//     request and token windows ([Windows]) announced in its rate-limit
+//     headers, and Anthropic's Messages API with its event stream and 529.
 //   - Scheduling waits ([Wait]): status 200 first, then a blank line (JSON)
 //     or ": keep-alive" (SSE) every interval, and a closed connection when
 //     the wait exceeds a maximum, as DeepSeek does after ten minutes.
 //   - Fault injection ([Faults]): connection reset before any response byte,
-//     body cut mid-stream, slow headers.
+//     body cut mid-stream, slow headers; scripted streams that stall with
+//     keep-alives going on, and errors sent inside a 200.
 //   - Scripted behaviours ([Server.Script]) for the next requests, for tests
 //     that need one exact answer.
 //

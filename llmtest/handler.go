@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -125,7 +126,8 @@ func (s *Handler) chat(w http.ResponseWriter, r *http.Request) {
 		s.answerError(w, p.behavior)
 		return
 	}
-	defer s.release(p)
+	p.done = sync.OnceFunc(func() { s.release(p) })
+	defer p.done()
 	p.service = s.serviceTime()
 	s.serve(w, r, &req, p)
 }
@@ -189,7 +191,7 @@ func (s *Handler) serve(w http.ResponseWriter, r *http.Request, req *chatRequest
 	case p.behavior == ErrorInStream:
 		ok = s.errorInStream(w, stream, headersSent)
 	case stream:
-		ok = s.stream(w, req, &a, &sl, p.service, p.behavior == CutMidBody)
+		ok = s.stream(w, req, &a, &sl, p.service, p.behavior == CutMidBody, p.done)
 	default:
 		ok = s.json(w, &a, &sl, p, headersSent)
 	}
@@ -265,13 +267,14 @@ func (s *Handler) json(w http.ResponseWriter, a *answer, sl *sleeper, p plan, he
 	if !headersSent {
 		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
+	p.done() // the answer is complete once these bytes go out
 	_, err := w.Write(body)
 	return err == nil
 }
 
 // stream writes the chunks of a streamed answer lasting d: the first
 // after Config.FirstChunkShare of d, the others evenly over the rest.
-func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, d time.Duration, cut bool) bool {
+func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl *sleeper, d time.Duration, cut bool, done func()) bool {
 	rc := http.NewResponseController(w)
 	n := len(a.chunks)
 	paced := d > 0
@@ -307,6 +310,7 @@ func (s *Handler) stream(w http.ResponseWriter, req *chatRequest, a *answer, sl 
 	}
 	usage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	buf = a.appendFinish(buf, usage)
+	done() // the answer is complete once these bytes go out
 	_, err := w.Write(buf)
 	return err == nil && rc.Flush() == nil
 }

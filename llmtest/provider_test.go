@@ -231,3 +231,18 @@ func TestAnthropicErrorEvent(t *testing.T) {
 		t.Errorf("error event %v", evs[0].data)
 	}
 }
+
+// An overload window with a share answers about that share of its
+// requests with 503, and the others normally.
+func TestOverloadShare(t *testing.T) {
+	srv := llmtest.NewServer(llmtest.Config{Seed: 7, ServiceTime: -1, Overload: []llmtest.Window{{Duration: time.Hour, Share: 0.5}}})
+	defer srv.Close()
+	const n = 200
+	for range n {
+		post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[]}`)
+	}
+	s := srv.Stats()
+	if s.Overloaded+s.Completed != n || s.Overloaded < n*3/10 || s.Overloaded > n*7/10 {
+		t.Errorf("%d of %d overloaded, %d completed; want about half", s.Overloaded, n, s.Completed)
+	}
+}

@@ -340,7 +340,7 @@ func TestOverflowingHintReturnsAtOnce(t *testing.T) {
 
 func TestHintBeyondMaxRetryAfterReturnsAtOnce(t *testing.T) {
 	cc := newCloseCounter()
-	srv := newScriptServer(t, reply{status: 429, header: map[string]string{"Retry-After": "61"}})
+	srv := newScriptServer(t, reply{status: 429, header: map[string]string{"Retry-After": "121"}})
 	r, s := newTestRetrier(Config{})
 	var events []Event
 	r.onRetry = func(e Event) { events = append(events, e) }
@@ -354,7 +354,7 @@ func TestHintBeyondMaxRetryAfterReturnsAtOnce(t *testing.T) {
 	if len(s.get()) != 0 || srv.requests() != 1 {
 		t.Fatalf("slept %v, server saw %d; want no sleep and 1 request", s.get(), srv.requests())
 	}
-	if len(events) != 1 || events[0].Decision != HintTooLong || events[0].RetryAfter != 61*time.Second {
+	if len(events) != 1 || events[0].Decision != HintTooLong || events[0].RetryAfter != 121*time.Second {
 		t.Fatalf("events %+v", events)
 	}
 	if cc.closes.Load() != 1 {
