@@ -12,6 +12,7 @@ import (
 
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/breaker"
+	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/otelpacer"
 	"github.com/pacerhttp/pacer/retry"
 	"go.opentelemetry.io/otel/attribute"
@@ -189,5 +190,50 @@ func TestTelemetryBreakerStatus(t *testing.T) {
 
 	if got := status(); len(got) != 3 || got["open"] != 1 || got["closed"] != 0 || got["half-open"] != 0 {
 		t.Errorf("pacer.breaker.status %v, want open 1, closed 0, half-open 0", got)
+	}
+}
+
+// TestTelemetryRateLimitGauges sends requests to the OpenAI personality of
+// llmtest, whose windows announce themselves in x-ratelimit-* headers: the
+// stack's telemetry shows each window's size and what is left of it, under
+// the gate's key, as the quota layer believes it.
+func TestTelemetryRateLimitGauges(t *testing.T) {
+	srv := llmtest.NewServer(llmtest.Config{Provider: llmtest.OpenAI, Windows: llmtest.Windows{Requests: 100, Tokens: 10000, Period: time.Hour}})
+	defer srv.Close()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	st := pacer.New(pacer.Config{Telemetry: otelpacer.Config{MeterProvider: mp}})
+	defer func() { _ = st.Close() }()
+	defer st.CloseIdleConnections()
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","max_tokens":10,"messages":[]}`))
+		resp, err := st.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	key := strings.TrimPrefix(srv.URL(), "http://")
+	key = strings.TrimSuffix(key, "/v1") + " gpt-4o-mini"
+	ms := collect(t, reader)
+	got := map[string][2]int64{}
+	for _, name := range []string{"pacer.ratelimit.limit", "pacer.ratelimit.remaining"} {
+		for _, dp := range ms[name].Data.(metricdata.Gauge[int64]).DataPoints {
+			if k := attrOf(dp.Attributes, "pacer.gate.key"); k != key {
+				t.Errorf("%s under key %q, want %q", name, k, key)
+			}
+			v := got[attrOf(dp.Attributes, "pacer.ratelimit.kind")]
+			if name == "pacer.ratelimit.limit" {
+				v[0] = dp.Value
+			} else {
+				v[1] = dp.Value
+			}
+			got[attrOf(dp.Attributes, "pacer.ratelimit.kind")] = v
+		}
+	}
+	if got["requests"] != [2]int64{100, 97} || got["tokens"][0] != 10000 || got["tokens"][1] >= 10000 || len(got) != 2 {
+		t.Errorf("rate-limit gauges %v, want requests 100/97 and tokens 10000/less", got)
 	}
 }

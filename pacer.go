@@ -68,7 +68,8 @@ type Config struct {
 	// installed there. The stack's gate is added to Telemetry.Gates, so its
 	// limit, in flight and queue depth are reported as gauges, and its
 	// breaker to Telemetry.Breakers, so the state of each circuit a request
-	// has used is reported too.
+	// has used is reported too, and its quota layer to Telemetry.RateLimits,
+	// so the windows servers announce are.
 	Telemetry otelpacer.Config
 
 	// Without is the set of layers to leave out; the zero value leaves out
@@ -165,6 +166,9 @@ func New(cfg Config) *Stack {
 		}
 		if s.Breaker != nil {
 			tc.Breakers = append(append([]otelpacer.BreakerStates(nil), tc.Breakers...), s.Breaker)
+		}
+		if s.Quota != nil {
+			tc.RateLimits = append(append([]otelpacer.RateLimitStats(nil), tc.RateLimits...), s.Quota)
 		}
 		s.Telemetry = otelpacer.New(tc)
 	}

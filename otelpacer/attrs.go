@@ -7,18 +7,19 @@ import (
 
 // pacer's own attributes. Durations are in seconds.
 const (
-	attrAttempts     = attribute.Key("pacer.attempts")
-	attrBackoff      = attribute.Key("pacer.backoff")
-	attrRetryAfter   = attribute.Key("pacer.retry_after")
-	attrGateWait     = attribute.Key("pacer.gate.wait")
-	attrGateKey      = attribute.Key("pacer.gate.key")
-	attrScheduleWait = attribute.Key("pacer.schedule.wait")
-	attrBreaker      = attribute.Key("pacer.breaker.state")
-	attrBreakerKey   = attribute.Key("pacer.breaker.key")
-	attrFallback     = attribute.Key("pacer.fallback")
-	attrStalled      = attribute.Key("pacer.stalled")
-	attrOutcome      = attribute.Key("pacer.outcome")
-	attrPriority     = attribute.Key("pacer.priority")
+	attrAttempts      = attribute.Key("pacer.attempts")
+	attrBackoff       = attribute.Key("pacer.backoff")
+	attrRetryAfter    = attribute.Key("pacer.retry_after")
+	attrGateWait      = attribute.Key("pacer.gate.wait")
+	attrGateKey       = attribute.Key("pacer.gate.key")
+	attrScheduleWait  = attribute.Key("pacer.schedule.wait")
+	attrBreaker       = attribute.Key("pacer.breaker.state")
+	attrBreakerKey    = attribute.Key("pacer.breaker.key")
+	attrFallback      = attribute.Key("pacer.fallback")
+	attrStalled       = attribute.Key("pacer.stalled")
+	attrRateLimitKind = attribute.Key("pacer.ratelimit.kind")
+	attrOutcome       = attribute.Key("pacer.outcome")
+	attrPriority      = attribute.Key("pacer.priority")
 )
 
 // Semantic-convention attributes, from the newest convention package of the

@@ -31,6 +31,22 @@ type Config struct {
 	// the state of each circuit. The circuit breaker satisfies
 	// [BreakerStates]; so does anything with the same method.
 	Breakers []BreakerStates
+	// RateLimits are read, at each metric collection, for the windowed
+	// limits servers announce (pacer.ratelimit.limit and
+	// pacer.ratelimit.remaining). The quota layer satisfies
+	// [RateLimitStats]; so does anything with the same method.
+	RateLimits []RateLimitStats
+}
+
+// RateLimitStats is what the telemetry reads of the windowed limits a
+// server announced: EachKey calls fn once per key and kind of window
+// ("requests", "tokens", "input_tokens", "output_tokens") with the
+// window's size and what is left of it. Keys are recorded as
+// pacer.gate.key, so they must follow the rules of [GateStats] keys: the
+// quota layer of the root stack keys by the gate's key. It is called from
+// the metric collector's goroutine and must be safe for concurrent use.
+type RateLimitStats interface {
+	EachKey(fn func(key, kind string, limit, remaining int64))
 }
 
 // GateStats is what the telemetry reads from a concurrency gate: EachKey

@@ -91,6 +91,8 @@
 //	pacer.gate.in_flight   gauge, {request}, permits held per pacer.gate.key
 //	pacer.gate.queued      gauge, {request}, requests queued per pacer.gate.key
 //	pacer.breaker.status   up-down counter, 1, per pacer.breaker.key and pacer.breaker.state
+//	pacer.ratelimit.limit      gauge, {unit}, a window's size per pacer.gate.key and pacer.ratelimit.kind
+//	pacer.ratelimit.remaining  gauge, {unit}, what is left of it (requests or tokens, as the kind says)
 //
 // pacer.retries.refused counts the logical requests that ended with
 // [transport.Facts.RetryRefused] set: the retry layer wanted another
@@ -135,8 +137,12 @@
 // 655.36 s), the longest a server keeps a connection without inference.
 // The waits use buckets from a millisecond to ten minutes.
 //
-// The gauges are read from [Config.Gates] and [Config.Breakers] at each
-// collection. The per-attempt measurements (http.client.request.duration,
+// The gauges are read from [Config.Gates], [Config.Breakers] and
+// [Config.RateLimits] at each collection. The rate-limit gauges show the
+// windows servers announce in their x-ratelimit-* or anthropic-ratelimit-*
+// headers, as the quota layer believes them (its reservations included),
+// one series per key and kind: "requests", "tokens", "input_tokens",
+// "output_tokens". The per-attempt measurements (http.client.request.duration,
 // pacer.attempts, pacer.gate.wait, pacer.schedule.wait) come from
 // [Telemetry.WrapAttempt]; in a stack without it, [Telemetry.Wrap] records
 // them once per logical request.

@@ -149,8 +149,8 @@ func New(cfg Config) *Telemetry {
 	t.instrumentsOn = []interface{ Enabled(context.Context) bool }{
 		t.reqDuration, t.requests, t.attempts, t.retries, t.refused, t.gateWait, t.scheduleWait, t.tokenUsage, t.opDuration,
 	}
-	if len(cfg.Gates) > 0 || len(cfg.Breakers) > 0 {
-		check(t.observe(m, cfg.Gates, cfg.Breakers))
+	if len(cfg.Gates) > 0 || len(cfg.Breakers) > 0 || len(cfg.RateLimits) > 0 {
+		check(t.observe(m, cfg.Gates, cfg.Breakers, cfg.RateLimits))
 	}
 	if err := errors.Join(errs...); err != nil {
 		gotel.Handle(err)
@@ -166,11 +166,12 @@ var breakerStates = [...]string{"closed", "half-open", "open"}
 // observe registers the gauges read from gates and breakers at each
 // collection: the gate gauges when there are gates, pacer.breaker.status
 // when there are breakers.
-func (t *Telemetry) observe(m metric.Meter, gates []GateStats, breakers []BreakerStates) error {
+func (t *Telemetry) observe(m metric.Meter, gates []GateStats, breakers []BreakerStates, rls []RateLimitStats) error {
 	gates = append([]GateStats(nil), gates...)
 	breakers = append([]BreakerStates(nil), breakers...)
+	rls = append([]RateLimitStats(nil), rls...)
 	var insts []metric.Observable
-	var limit, inFlight, queued, status metric.Int64Observable
+	var limit, inFlight, queued, status, rlLimit, rlRemaining metric.Int64Observable
 	if len(gates) > 0 {
 		var err1, err2, err3 error
 		limit, err1 = m.Int64ObservableGauge("pacer.gate.limit",
@@ -198,6 +199,19 @@ func (t *Telemetry) observe(m metric.Meter, gates []GateStats, breakers []Breake
 			return err
 		}
 		insts = append(insts, status)
+	}
+	if len(rls) > 0 {
+		var err1, err2 error
+		rlLimit, err1 = m.Int64ObservableGauge("pacer.ratelimit.limit",
+			metric.WithUnit("{unit}"),
+			metric.WithDescription("Size of a windowed limit the server announced, in requests or tokens (pacer.ratelimit.kind)."))
+		rlRemaining, err2 = m.Int64ObservableGauge("pacer.ratelimit.remaining",
+			metric.WithUnit("{unit}"),
+			metric.WithDescription("What is left of a windowed limit the server announced, in requests or tokens (pacer.ratelimit.kind)."))
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		insts = append(insts, rlLimit, rlRemaining)
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for _, g := range gates {
@@ -231,6 +245,16 @@ func (t *Telemetry) observe(m metric.Meter, gates []GateStats, breakers []Breake
 					o.ObserveInt64(status, v, metric.WithAttributeSet(attribute.NewSet(
 						attrBreakerKey.String(key), attrBreaker.String(s))))
 				}
+			})
+		}
+		for _, r := range rls {
+			if r == nil {
+				continue
+			}
+			r.EachKey(func(key, kind string, l, left int64) {
+				opt := metric.WithAttributeSet(attribute.NewSet(attrGateKey.String(key), attrRateLimitKind.String(kind)))
+				o.ObserveInt64(rlLimit, l, opt)
+				o.ObserveInt64(rlRemaining, left, opt)
 			})
 		}
 		return nil

@@ -85,6 +85,27 @@ func (q *Quota) newKeyState(key string) (*keyState, bool) {
 	return v.(*keyState), !loaded
 }
 
+// EachKey calls fn for every windowed limit a server announced, per key:
+// the kind ("requests", "tokens", "input_tokens" or "output_tokens"), the
+// window's size and what the layer believes is left of it. It is what the
+// telemetry layer reads for its rate-limit gauges. fn is called without
+// the layer's locks held.
+func (q *Quota) EachKey(fn func(key, kind string, limit, remaining int64)) {
+	for _, k := range q.Stats().Keys {
+		for _, b := range [...]struct {
+			kind string
+			b    Budget
+		}{
+			{"requests", k.Requests}, {"tokens", k.Tokens},
+			{"input_tokens", k.InputTokens}, {"output_tokens", k.OutputTokens},
+		} {
+			if b.b.Known {
+				fn(k.Key, b.kind, b.b.Limit, b.b.Remaining)
+			}
+		}
+	}
+}
+
 // Budget is what the layer knows of one windowed limit of one key.
 type Budget struct {
 	// Limit is the window's size, as last announced; zero when never.
