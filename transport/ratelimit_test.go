@@ -78,3 +78,27 @@ func FuzzParseRateLimits(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseRateLimits parses the headers of a response that carries
+// none of the rate-limit headers, and of one that carries OpenAI's six.
+func BenchmarkParseRateLimits(b *testing.B) {
+	now := time.Now()
+	none := http.Header{"Content-Type": {"application/json"}, "Date": {"Fri, 04 Dec 2026 12:00:00 GMT"}, "X-Request-Id": {"req_1"}}
+	openai := http.Header{}
+	for _, kind := range []string{"requests", "tokens"} {
+		openai.Set("x-ratelimit-limit-"+kind, "10000")
+		openai.Set("x-ratelimit-remaining-"+kind, "9999")
+		openai.Set("x-ratelimit-reset-"+kind, "6m0s")
+	}
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+	}{{"none", none}, {"openai", openai}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				transport.ParseRateLimits(tc.h, now)
+			}
+		})
+	}
+}
