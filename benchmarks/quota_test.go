@@ -2,11 +2,7 @@ package benchmarks
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,15 +13,16 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/llmtest"
 )
 
 // The windowed workload: quotaCallers goroutines share quotaRequests chat
 // completions against an account that allows quotaRPW requests and
 // quotaTPW tokens per window of quotaPeriod (OpenAI's RPM and TPM, scaled
 // to a window of a second), announced on every response with OpenAI's
-// x-ratelimit-* headers and enforced with a 429 beyond either. The server
-// counts a request when it arrives, as OpenAI does: the body's length / 4
-// plus its max_tokens. Each request costs about quotaCost tokens, so the
+// x-ratelimit-* headers and enforced with a 429 beyond either: llmtest's
+// OpenAI personality. The server counts a request when it arrives, as
+// OpenAI does: the body's length / 4 plus its max_tokens. Each request costs about quotaCost tokens, so the
 // token window binds: quotaTPW/quotaCost requests per window.
 const (
 	quotaCallers   = 32
@@ -41,61 +38,17 @@ const (
 // costs about quotaCost tokens.
 var quotaPrompt = strings.Repeat("Tell me about windows. ", 15)
 
-// windowServer is an httptest server enforcing fixed request and token
-// windows.
-type windowServer struct {
-	ts      *httptest.Server
-	mu      sync.Mutex
-	start   time.Time
-	win     int64
-	usedR   int64
-	usedT   int64
-	cost    atomic.Int64 // the last request's charge
-	ok      atomic.Int64
-	limited atomic.Int64
-	byWin   [16]atomic.Int64
-}
-
-func newWindowServer() *windowServer {
-	s := &windowServer{start: time.Now()}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
-	return s
-}
-
-func (s *windowServer) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	charge := int64(len(body))/4 + quotaMaxTokens
-	s.cost.Store(charge)
-	s.mu.Lock()
-	now := time.Now()
-	if k := int64(now.Sub(s.start) / quotaPeriod); k != s.win {
-		s.win, s.usedR, s.usedT = k, 0, 0
-	}
-	reset := s.start.Add(time.Duration(s.win+1) * quotaPeriod).Sub(now)
-	limited := s.usedR+1 > quotaRPW || s.usedT+charge > quotaTPW
-	if !limited {
-		s.usedR++
-		s.usedT += charge
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("x-ratelimit-limit-requests", strconv.Itoa(quotaRPW))
-	h.Set("x-ratelimit-remaining-requests", strconv.FormatInt(quotaRPW-s.usedR, 10))
-	h.Set("x-ratelimit-reset-requests", reset.Round(time.Millisecond).String())
-	h.Set("x-ratelimit-limit-tokens", strconv.Itoa(quotaTPW))
-	h.Set("x-ratelimit-remaining-tokens", strconv.FormatInt(quotaTPW-s.usedT, 10))
-	h.Set("x-ratelimit-reset-tokens", reset.Round(time.Millisecond).String())
-	s.mu.Unlock()
-	if limited {
-		s.byWin[min(s.win, 15)].Add(1)
-		s.limited.Add(1)
-		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`)
-		return
-	}
-	time.Sleep(quotaService)
-	s.ok.Add(1)
-	fmt.Fprintf(w, `{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":20,"total_tokens":%d}}`, len(body)/4, len(body)/4+20)
+// newWindowServer is llmtest's OpenAI personality with the workload's
+// windows, recording requests so that a request's cost can be read back.
+// With noHint its 429s carry no retry-after-ms, only the x-ratelimit-*
+// headers, as some compatible gateways answer.
+func newWindowServer(noHint bool) *llmtest.Server {
+	return llmtest.NewServer(llmtest.Config{
+		Provider:       llmtest.OpenAI,
+		Windows:        llmtest.Windows{Requests: quotaRPW, Tokens: quotaTPW, Period: quotaPeriod, NoHint: noHint},
+		ServiceTime:    quotaService,
+		RecordRequests: true,
+	})
 }
 
 // quotaContender is a client under test: an openai-go client built over
@@ -142,38 +95,44 @@ var quotaContenders = []quotaContender{
 // requests that succeeded. A contender whose requests fail fast has a short
 // run and few successes: read goodput beside %success. Run it with -benchtime=1x: each run lasts several windows.
 func BenchmarkQuotaGoodput(b *testing.B) {
-	for _, c := range quotaContenders {
-		b.Run(c.name, func(b *testing.B) {
-			var goodput, limited, success float64
-			for range b.N {
-				g, l, s := runQuota(b, c)
-				goodput += g
-				limited += l
-				success += s
-			}
-			n := float64(b.N)
-			b.ReportMetric(goodput/n, "goodput/ideal")
-			b.ReportMetric(100*limited/n, "%429")
-			b.ReportMetric(100*success/n, "%success")
-			b.ReportMetric(0, "ns/op")
-		})
+	for _, noHint := range []bool{false, true} {
+		hint := "retry-after-ms"
+		if noHint {
+			hint = "headers-only"
+		}
+		for _, c := range quotaContenders {
+			b.Run(hint+"/"+c.name, func(b *testing.B) {
+				benchQuota(b, c, noHint)
+			})
+		}
 	}
 }
 
-func runQuota(b *testing.B, c quotaContender) (goodput, limited, success float64) {
-	srv := newWindowServer()
-	defer srv.ts.Close()
-	client, done := c.client(srv.ts.URL + "/v1")
+func benchQuota(b *testing.B, c quotaContender, noHint bool) {
+	var goodput, limited, success float64
+	for range b.N {
+		g, l, s := runQuota(b, c, noHint)
+		goodput += g
+		limited += l
+		success += s
+	}
+	n := float64(b.N)
+	b.ReportMetric(goodput/n, "goodput/ideal")
+	b.ReportMetric(100*limited/n, "%429")
+	b.ReportMetric(100*success/n, "%success")
+	b.ReportMetric(0, "ns/op")
+}
+
+func runQuota(b *testing.B, c quotaContender, noHint bool) (goodput, limited, success float64) {
+	srv := newWindowServer(noHint)
+	defer srv.Close()
+	client, done := c.client(srv.URL())
 	defer done()
 	params := openai.ChatCompletionNewParams{
 		Model:     "gpt-4o-mini",
 		Messages:  []openai.ChatCompletionMessageParamUnion{openai.UserMessage(quotaPrompt)},
 		MaxTokens: openai.Int(quotaMaxTokens),
 	}
-	// The windows start with the first request.
-	srv.mu.Lock()
-	srv.start = time.Now()
-	srv.mu.Unlock()
 	start := time.Now()
 	var next, okN atomic.Int64
 	var wg sync.WaitGroup
@@ -188,19 +147,18 @@ func runQuota(b *testing.B, c quotaContender) (goodput, limited, success float64
 	}
 	wg.Wait()
 	took := time.Since(start)
-	perWindow := min(int64(quotaRPW), quotaTPW/srv.cost.Load())
+	// The server charges a request its body's length / 4 plus max_tokens.
+	cost := int64(len(srv.Requests()[0].Body))/4 + quotaMaxTokens
+	perWindow := min(int64(quotaRPW), quotaTPW/cost)
 	ok := okN.Load()
 	// The windows serve perWindow requests each: the last of ok
 	// successes can start no sooner than the start of window
 	// (ok-1)/perWindow. Goodput is that least time over the time taken.
 	ideal := time.Duration((max(ok, 1)-1)/perWindow)*quotaPeriod + quotaService
-	attempts := srv.ok.Load() + srv.limited.Load()
+	st := srv.Stats()
+	attempts := st.Requests
 	if testing.Verbose() {
-		var byWin []int64
-		for i := range srv.byWin {
-			byWin = append(byWin, srv.byWin[i].Load())
-		}
-		b.Logf("429s by window (the last counts all later ones): %v; a request costs %d tokens", byWin, srv.cost.Load())
+		b.Logf("%d attempts, %d 429s; a request costs %d tokens", attempts, st.RateLimited, cost)
 	}
-	return ideal.Seconds() / took.Seconds(), float64(srv.limited.Load()) / float64(attempts), float64(ok) / quotaRequests
+	return ideal.Seconds() / took.Seconds(), float64(st.RateLimited) / float64(attempts), float64(ok) / quotaRequests
 }

@@ -60,6 +60,11 @@ type Windows struct {
 	Requests, Tokens int64
 	// Period is the window's length; zero means one minute.
 	Period time.Duration
+	// NoHint leaves the wait out of a window's 429 (the OpenAI
+	// personality's retry-after-ms, the Anthropic one's retry-after), as
+	// some compatible gateways do: only the rate-limit headers tell when
+	// the window resets.
+	NoHint bool
 }
 
 func (w Windows) on() bool { return w.Requests > 0 || w.Tokens > 0 }
@@ -102,7 +107,7 @@ func (s *Handler) charge(h http.Header, cost int64) bool {
 		if w.Tokens > 0 {
 			set("Tokens", w.Tokens, used.toks)
 		}
-		if !ok {
+		if !ok && !w.NoHint {
 			h["Retry-After"] = []string{strconv.FormatInt(int64((resetIn+time.Second-1)/time.Second), 10)}
 		}
 		return ok
@@ -119,7 +124,7 @@ func (s *Handler) charge(h http.Header, cost int64) bool {
 	if w.Tokens > 0 {
 		set("Tokens", w.Tokens, used.toks)
 	}
-	if !ok && s.cfg.Provider == OpenAI {
+	if !ok && s.cfg.Provider == OpenAI && !w.NoHint {
 		h["Retry-After-Ms"] = []string{strconv.FormatInt(int64((resetIn+time.Millisecond-1)/time.Millisecond), 10)}
 	}
 	return ok

@@ -72,6 +72,17 @@ func TestOpenAIRequestWindow(t *testing.T) {
 	}
 }
 
+// NoHint leaves the retry-after-ms out of a window's 429, not its headers.
+func TestWindowWithoutHint(t *testing.T) {
+	srv := llmtest.NewServer(llmtest.Config{Provider: llmtest.OpenAI, Windows: llmtest.Windows{Requests: 1, Period: time.Hour, NoHint: true}})
+	defer srv.Close()
+	post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[]}`)
+	resp, _ := post(t, srv, "/v1/chat/completions", `{"model":"m","messages":[]}`)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After-Ms") != "" || resp.Header.Get("X-Ratelimit-Reset-Requests") == "" {
+		t.Errorf("%d %v, want a 429 with the reset header and no retry-after-ms", resp.StatusCode, resp.Header)
+	}
+}
+
 // A token window binds before the request window does.
 func TestTokenWindow(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{Provider: llmtest.OpenAI, Windows: llmtest.Windows{Tokens: 250, Period: time.Hour}})
