@@ -2,6 +2,7 @@ package keepalive
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -161,7 +162,7 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.headErr != nil {
 		return 0, b.headErr
 	}
-	if b.idle.timer == nil {
+	if b.idle.timer.Load() == nil {
 		return b.filtered(p)
 	}
 	b.idle.touch()
@@ -214,11 +215,11 @@ type idleWatch struct {
 	limit   time.Duration
 	now     func() time.Time
 	base    time.Time
-	timer   *time.Timer  // nil when the deadline is off
-	since   atomic.Int64 // when the current wait began, in ns from base
-	reading atomic.Bool  // a Read (or the wait) is waiting for content
-	fired   atomic.Bool  // the deadline passed and rc was closed
-	done    atomic.Bool  // stopped: the timer must not re-arm
+	timer   atomic.Pointer[time.Timer] // nil when the deadline is off
+	since   atomic.Int64               // when the current wait began, in ns from base
+	reading atomic.Bool                // a Read (or the wait) is waiting for content
+	fired   atomic.Bool                // the deadline passed and rc was closed
+	done    atomic.Bool                // stopped: the timer must not re-arm
 }
 
 // startIdle arms the idle deadline: the wait for the first real byte has
@@ -227,7 +228,10 @@ func (b *body) startIdle(limit time.Duration, now func() time.Time) {
 	w := &b.idle
 	w.limit, w.now, w.base = limit, now, now()
 	w.reading.Store(true)
-	w.timer = time.AfterFunc(limit, b.onIdle)
+	// Armed only once stored, so that the callback always finds it.
+	t := time.AfterFunc(math.MaxInt64, b.onIdle)
+	w.timer.Store(t)
+	t.Reset(limit)
 }
 
 // touch marks the start of a wait for content, now.
@@ -238,8 +242,8 @@ func (w *idleWatch) touch() {
 
 // stop disarms the deadline for good.
 func (w *idleWatch) stop() {
-	if w.timer != nil && !w.done.Swap(true) {
-		w.timer.Stop()
+	if t := w.timer.Load(); t != nil && !w.done.Swap(true) {
+		t.Stop()
 	}
 }
 
@@ -250,12 +254,13 @@ func (b *body) onIdle() {
 	if w.done.Load() {
 		return
 	}
+	t := w.timer.Load()
 	if !w.reading.Load() {
-		w.timer.Reset(w.limit)
+		t.Reset(w.limit)
 		return
 	}
 	if waited := w.now().Sub(w.base) - time.Duration(w.since.Load()); waited < w.limit {
-		w.timer.Reset(w.limit - waited)
+		t.Reset(w.limit - waited)
 		return
 	}
 	w.fired.Store(true)
