@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -158,6 +159,11 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			return finish(prevResp, prevErr, attempt-1)
 		}
 		rec.Update(func(f *transport.Facts) { f.Outcome = outcome })
+		if err != nil && outcome == transport.NetworkError && lengthMismatch(prepared) {
+			// The body is not as long as the request says: net/http fails
+			// the request the same way every time.
+			return finish(resp, err, attempt)
+		}
 		if !r.shouldRetry(outcome, resp, err) {
 			return finish(resp, err, attempt)
 		}
@@ -190,6 +196,23 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 		attemptReq = next
 	}
+}
+
+// lengthMismatch reports whether the body of req, read from a copy made by
+// GetBody, is not as long as its ContentLength says: a fault of the
+// request, which fails every attempt. It reads the copy only on the path
+// of a failed attempt, and at most ContentLength+1 bytes of it.
+func lengthMismatch(req *http.Request) bool {
+	if req.ContentLength <= 0 || req.GetBody == nil {
+		return false
+	}
+	rc, err := req.GetBody()
+	if err != nil || rc == nil {
+		return false
+	}
+	defer rc.Close()
+	n, err := io.Copy(io.Discard, io.LimitReader(rc, req.ContentLength+1))
+	return err == nil && n != req.ContentLength
 }
 
 // wellFormed reports whether req passes the checks net/http makes before

@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -49,4 +50,27 @@ func mustNewRequest(t *testing.T, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// A request whose body is shorter than its ContentLength fails in net/http
+// the same way on every attempt: it is sent once.
+func TestWrongContentLengthSentOnce(t *testing.T) {
+	srv := newScriptServer(t)
+	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("short"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = 100
+	body := []byte("short")
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(body))), nil }
+	r, s := newTestRetrier(Config{})
+	resp, err := r.Wrap(nil).RoundTrip(req)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("got %d, want net/http's error", resp.StatusCode)
+	}
+	var re *Error
+	if !errors.As(err, &re) || re.Attempts != 1 || len(s.get()) != 0 {
+		t.Errorf("err %v (attempts %v), slept %v; want one attempt and no sleep", err, re, s.get())
+	}
 }
