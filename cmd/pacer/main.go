@@ -15,6 +15,9 @@
 //	pacer [flags]          run the workload (embedded fake API, or -base-url)
 //	pacer probe [flags]    find an endpoint's effective concurrency by pacing
 //	                       up until 429s appear
+//	pacer proxy [flags]    serve an OpenAI-compatible API on loopback that
+//	                       forwards to one upstream through pacer, for
+//	                       programs in any language
 //
 // Against a real endpoint, -base-url and -model name it and the API key comes
 // from PACER_API_KEY, else DEEPSEEK_API_KEY, else OPENAI_API_KEY. Hard caps
@@ -23,7 +26,23 @@
 // client is run there.
 //
 // -svg FILE writes a chart of the server's limit, pacer's learned limit and
-// pacer's requests in flight over time.
+// pacer's requests in flight over time. -json writes the demo's table or
+// the probe's result as JSON on standard output, and the rest on standard
+// error.
+//
+// # Proxy
+//
+// pacer proxy -upstream https://api.deepseek.com listens on 127.0.0.1:8787
+// and forwards every request to that one upstream through the stack of
+// pacer.New, so that a program in Python, Node or any other language gets
+// pacer by pointing its SDK's base URL at http://127.0.0.1:8787/v1 (and
+// turning the SDK's own retries off). It forwards to no other host, passes
+// the caller's Authorization or injects a key from -key-env, bounds request
+// bodies, streams answers as they arrive, answers /healthz and
+// /pacer/stats (and /pacer/metrics with -metrics) itself, can share one
+// account limit between many proxies through Redis (-redis), and on
+// SIGINT or SIGTERM lets the streams in progress finish for up to
+// -shutdown-timeout. Run pacer proxy -h for every flag.
 package main
 
 import (
@@ -32,10 +51,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
@@ -50,6 +70,9 @@ const (
 
 // run is the whole command, with its environment injected for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) > 0 && args[0] == "proxy" {
+		return runProxyCommand(ctx, args[1:], stderr, getenv)
+	}
 	opts, err := parseArgs(args, stderr, getenv)
 	if err == errHelp {
 		return exitOK
@@ -59,6 +82,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitUsage
 	}
 	opts.out = newTerminal(stdout, getenv)
+	if opts.json {
+		opts.out, opts.jsonOut = newTerminal(stderr, getenv), stdout
+	}
 	if opts.probe {
 		err = runProbe(ctx, opts)
 	} else {

@@ -30,6 +30,8 @@ type options struct {
 	timeout        time.Duration
 	svg            string
 	seed           int64
+	json           bool      // the result as JSON on stdout, the rest on stderr
+	jsonOut        io.Writer // where the JSON goes; nil without -json
 
 	// probeLimit is the fixed limit of the embedded fake API in probe mode.
 	probeLimit int
@@ -62,21 +64,43 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (*op
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// Each mode defines only the flags it accepts, so that its -h lists
+	// those alone.
 	fs.StringVar(&o.baseURL, "base-url", "", "base URL of a real OpenAI-compatible API, e.g. https://api.deepseek.com/v1 (default: the embedded fake API)")
 	fs.StringVar(&o.model, "model", "deepseek-chat", "model to ask for")
-	fs.IntVar(&o.requests, "requests", 0, fmt.Sprintf("requests per client (default %d against the fake API, %d against -base-url)", fakeRequests, realRequests))
-	fs.IntVar(&o.callers, "callers", 0, fmt.Sprintf("concurrent callers per client (default %d against the fake API, %d against -base-url)", fakeCallers, realCallers))
-	fs.BoolVar(&o.stream, "stream", false, "ask for streamed answers")
+	if !o.probe {
+		fs.IntVar(&o.requests, "requests", 0, fmt.Sprintf("requests per client (default %d against the fake API, %d against -base-url)", fakeRequests, realRequests))
+		fs.IntVar(&o.callers, "callers", 0, fmt.Sprintf("concurrent callers per client (default %d against the fake API, %d against -base-url)", fakeCallers, realCallers))
+		fs.BoolVar(&o.stream, "stream", false, "ask for streamed answers")
+	}
 	fs.IntVar(&o.maxRequests, "max-requests", realMaxReqs, "hard cap on requests sent to -base-url, retries and probes included")
 	fs.IntVar(&o.maxTokens, "max-tokens", realMaxTokens, "hard cap on tokens used at -base-url; each request asks for at most 16")
-	fs.IntVar(&o.maxConcurrency, "max-concurrency", 64, "probe: highest concurrency tried")
-	fs.DurationVar(&o.timeout, "timeout", 50*time.Second, "stop the run after this long")
-	fs.StringVar(&o.svg, "svg", "", "write a chart of the server's limit, pacer's learned limit and in flight to this SVG file")
+	if o.probe {
+		fs.IntVar(&o.maxConcurrency, "max-concurrency", 64, "highest concurrency tried")
+		fs.IntVar(&o.probeLimit, "fake-limit", 12, "the fixed concurrency limit of the embedded fake API")
+	} else {
+		o.maxConcurrency, o.probeLimit = 64, 12
+	}
+	fs.DurationVar(&o.timeout, "timeout", 50*time.Second, "stop the run after this long; a run stopped before every request is done exits with status 1")
+	if !o.probe {
+		fs.StringVar(&o.svg, "svg", "", "write a chart of the server's limit, pacer's learned limit and in flight to this SVG file")
+	}
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the embedded fake API")
-	fs.IntVar(&o.probeLimit, "fake-limit", 12, "probe: the fixed concurrency limit of the embedded fake API")
+	what := "the summary table"
+	if o.probe {
+		what = "the probe's result"
+	}
+	fs.BoolVar(&o.json, "json", false, "write "+what+" as JSON on standard output, and progress and explanations on standard error")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage:\n  pacer [flags]        run a workload through a bare client and through pacer side by side\n  pacer probe [flags]  find an endpoint's effective concurrency by pacing up until 429s appear\n\n")
-		fmt.Fprintf(stderr, "Without -base-url both run against an embedded fake API; no network or key is needed.\n")
+		if o.probe {
+			fmt.Fprintf(stderr, "Usage:\n  pacer probe [flags]  find an endpoint's effective concurrency by pacing up until 429s appear\n\n")
+			fmt.Fprintf(stderr, "Without -base-url it probes an embedded fake API whose limit is -fake-limit.\n")
+		} else {
+			fmt.Fprintf(stderr, "Usage:\n  pacer [flags]        run a workload through a bare client and through pacer side by side\n"+
+				"  pacer probe [flags]  find an endpoint's effective concurrency by pacing up until 429s appear\n"+
+				"  pacer proxy [flags]  serve one upstream API on loopback through pacer, for programs in any language\n\n")
+			fmt.Fprintf(stderr, "Without -base-url both run against an embedded fake API; no network or key is needed.\n")
+		}
 		fmt.Fprintf(stderr, "With -base-url the API key is read from PACER_API_KEY, else DEEPSEEK_API_KEY, else OPENAI_API_KEY.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -84,10 +108,19 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (*op
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
 		}
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "flag: "))
+		msg := strings.TrimPrefix(err.Error(), "flag: ")
+		undefined := strings.TrimPrefix(msg, "flag provided but not defined: -")
+		switch {
+		case undefined == msg:
+		case o.probe && (undefined == "requests" || undefined == "callers" || undefined == "stream" || undefined == "svg"):
+			return nil, errors.New("probe takes none of -requests, -callers, -stream, -svg: it chooses its own concurrency")
+		case !o.probe && (undefined == "max-concurrency" || undefined == "fake-limit"):
+			return nil, errors.New("-max-concurrency and -fake-limit apply to probe only (pacer probe -max-concurrency N)")
+		}
+		return nil, errors.New(msg)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (the only subcommand is probe, and it comes first)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (the subcommands are probe and proxy, and they come first)", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -145,15 +178,10 @@ func parseArgs(args []string, stderr io.Writer, getenv func(string) string) (*op
 		return nil, fmt.Errorf("-fake-limit must be at least 1, got %d", o.probeLimit)
 	}
 	if o.probe {
-		if set["requests"] || set["callers"] || set["stream"] || set["svg"] {
-			return nil, errors.New("probe takes none of -requests, -callers, -stream, -svg: it chooses its own concurrency")
-		}
 		o.probePause = 100 * time.Millisecond
 		if real {
 			o.probePause = 2 * time.Second
 		}
-	} else if set["max-concurrency"] || set["fake-limit"] {
-		return nil, errors.New("-max-concurrency and -fake-limit apply to probe only (pacer probe -max-concurrency N)")
 	}
 	return o, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -253,5 +254,72 @@ func TestIdealRequests(t *testing.T) {
 		if got := idealRequests(cfg, tt.from, tt.to); got < tt.want-1e-6 || got > tt.want+1e-6 {
 			t.Errorf("idealRequests(%v, %v) = %v, want %v", tt.from, tt.to, got, tt.want)
 		}
+	}
+}
+
+// Each mode's -h lists the flags it accepts, and only those.
+func TestHelpListsOwnFlags(t *testing.T) {
+	_, _, probeHelp := runCmd(t, env(nil), "probe", "-h")
+	_, _, demoHelp := runCmd(t, env(nil), "-h")
+	for _, tt := range []struct {
+		usage     string
+		want, not []string
+	}{
+		{probeHelp, []string{"-max-concurrency", "-fake-limit", "-timeout", "-json"}, []string{"-requests", "-callers", "-stream", "-svg"}},
+		{demoHelp, []string{"-requests", "-callers", "-stream", "-svg", "-json", "pacer proxy"}, []string{"-max-concurrency", "-fake-limit"}},
+	} {
+		for _, f := range tt.want {
+			if !strings.Contains(tt.usage, f+" ") && !strings.Contains(tt.usage, f+"\n") {
+				t.Errorf("usage does not list %s:\n%s", f, tt.usage)
+			}
+		}
+		for _, f := range tt.not {
+			if strings.Contains(tt.usage, "  "+f+" ") || strings.Contains(tt.usage, "  "+f+"\n") {
+				t.Errorf("usage lists %s, which this mode does not accept:\n%s", f, tt.usage)
+			}
+		}
+	}
+}
+
+// A run stopped by -timeout before every request was done exits non-zero
+// and says so; its progress says "stopped", not "done".
+func TestTimeoutIsAFailure(t *testing.T) {
+	code, stdout, stderr := runCmd(t, env(nil), "-timeout", "300ms")
+	if code != exitError {
+		t.Errorf("exit code %d, want %d", code, exitError)
+	}
+	if !strings.Contains(stderr, "stopped after -timeout 300ms before every request was done") {
+		t.Errorf("stderr %q does not say the run was cut short", stderr)
+	}
+	if strings.Contains(stdout, " done") || !strings.Contains(stdout, "stopped") {
+		t.Errorf("progress does not say stopped:\n%s", stdout)
+	}
+}
+
+// -json writes the table or the probe's result as JSON on stdout, and the
+// human output on stderr.
+func TestJSONOutput(t *testing.T) {
+	code, stdout, stderr := runCmd(t, env(nil), "-requests", "60", "-callers", "6", "-json")
+	if code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+	}
+	var rows []clientJSON
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("stdout is not the JSON table: %v\n%s", err, stdout)
+	}
+	if len(rows) != 3 || rows[2].Client != "pacer" || rows[2].OK != 60 || !rows[2].Finished || rows[2].OfIdeal == nil {
+		t.Errorf("rows %+v", rows)
+	}
+	if !strings.Contains(stderr, "goodput") {
+		t.Errorf("the table is not on stderr:\n%s", stderr)
+	}
+
+	code, stdout, stderr = runCmd(t, env(nil), "probe", "-fake-limit", "4", "-json")
+	if code != exitOK {
+		t.Fatalf("probe: exit code %d; stderr:\n%s", code, stderr)
+	}
+	var res probeResult
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Limit != 4 || res.FirstRejected != 5 {
+		t.Errorf("probe JSON %q (%v): want limit 4, first rejected 5", stdout, err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,15 +15,15 @@ import (
 // probeResult is what a probe found.
 type probeResult struct {
 	// Limit is the highest concurrency that met no 429.
-	Limit int
+	Limit int `json:"limit"`
 	// FirstRejected is the lowest concurrency that met a 429; zero when
 	// none did up to the highest level tried.
-	FirstRejected int
+	FirstRejected int `json:"first_rejected"`
 	// Capped reports that the probe stopped at -max-requests or
 	// -max-tokens before it could bracket the limit.
-	Capped bool
+	Capped bool `json:"capped"`
 	// Sent is the number of requests sent.
-	Sent int64
+	Sent int64 `json:"sent"`
 }
 
 // probeServiceTime is how long the embedded fake API takes to answer in probe
@@ -46,6 +47,13 @@ func runProbe(ctx context.Context, o *options) error {
 		o.out.printf("\nEffective concurrency: below 1: even a single request got a 429 (%d requests sent). Wait a minute and probe again.\n", res.Sent)
 	default:
 		o.out.printf("\nEffective concurrency: %d (%d concurrent requests met 429s; %d requests sent).\n", res.Limit, res.FirstRejected, res.Sent)
+	}
+	if o.jsonOut != nil {
+		enc := json.NewEncoder(o.jsonOut)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
 	}
 	if res.Limit > 0 {
 		o.out.printf("The limit moves with load, so pacer learns it as it goes; to start there instead of low:\n"+

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -87,4 +89,44 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// clientJSON is one row of the summary table, as -json writes it.
+type clientJSON struct {
+	Client      string           `json:"client"`
+	Requests    int              `json:"requests"`
+	Done        int64            `json:"done"`
+	OK          int64            `json:"ok"`
+	Finished    bool             `json:"finished"`
+	Attempts    int64            `json:"attempts"`
+	RateLimited int64            `json:"rate_limited"`
+	Seconds     float64          `json:"seconds"`
+	Goodput     float64          `json:"goodput_per_second"`
+	OfIdeal     *float64         `json:"of_ideal,omitempty"`
+	P50Millis   int64            `json:"p50_ms"`
+	P99Millis   int64            `json:"p99_ms"`
+	Failures    map[string]int64 `json:"failures,omitempty"`
+}
+
+// writeTableJSON writes the summary table as a JSON array, one object per
+// client.
+func writeTableJSON(w io.Writer, cs []*contender, requests int) error {
+	rows := make([]clientJSON, 0, len(cs))
+	for _, c := range cs {
+		s := c.summary
+		cnt := c.counter.Stats()
+		r := clientJSON{
+			Client: c.name, Requests: requests, Done: s.Done, OK: s.OK, Finished: s.Done >= int64(requests),
+			Attempts: cnt.Attempts, RateLimited: cnt.RateLimited, Seconds: s.Elapsed.Seconds(),
+			Goodput:   float64(s.OK) / max(s.Elapsed.Seconds(), 1e-9),
+			P50Millis: s.P50.Milliseconds(), P99Millis: s.P99.Milliseconds(), Failures: s.Failures,
+		}
+		if ratio, ok := goodputRatio(c); ok {
+			r.OfIdeal = &ratio
+		}
+		rows = append(rows, r)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rows)
 }

@@ -171,13 +171,44 @@ loop:
 	}
 	o.out.printf("\n")
 	printTable(o.out, cs, o.requests)
+	if o.jsonOut != nil {
+		if err := writeTableJSON(o.jsonOut, cs, o.requests); err != nil {
+			return err
+		}
+	}
 	if o.svg != "" {
 		if err := writeChart(o.svg, samples, o, chartSubtitle(pc, o.requests)); err != nil {
 			return err
 		}
 		o.out.printf("\nChart written to %s\n", o.svg)
 	}
-	return runError(ctx, o, pc.summary)
+	if err := runError(ctx, o, pc.summary); err != nil {
+		return err
+	}
+	return unfinishedError(ctx, o, cs)
+}
+
+// unfinishedError reports a run that ended, by -timeout or an interrupt,
+// before every client had answered every request; a client stopped by a
+// cap or an answer that ends the run has been reported already.
+func unfinishedError(ctx context.Context, o *options, cs []*contender) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	var short []string
+	for _, c := range cs {
+		if s := c.summary; s.Err == nil && s.Done < int64(o.requests) {
+			short = append(short, fmt.Sprintf("%s %d of %d", c.name, s.Done, o.requests))
+		}
+	}
+	if len(short) == 0 {
+		return nil
+	}
+	why := fmt.Sprintf("stopped after -timeout %v", o.timeout)
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		why = "interrupted"
+	}
+	return fmt.Errorf("%s before every request was done (%s); raise -timeout or lower -requests", why, strings.Join(short, ", "))
 }
 
 // gateStats returns the learned limit, in flight and queued of the pacer
@@ -226,7 +257,11 @@ func progressLines(cs []*contender, total int64) []string {
 		select {
 		case <-c.run.Done():
 			finished = true
-			l += "  done"
+			if p.Done < total {
+				l += "  stopped"
+			} else {
+				l += "  done"
+			}
 		default:
 			if c.server != nil {
 				l += fmt.Sprintf("  (server limit %2d)", c.server.Stats().Limit)
