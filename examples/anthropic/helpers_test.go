@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
 	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/examples/internal/calls"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/retry"
 )
@@ -72,28 +72,4 @@ func stream(ctx context.Context, c anthropic.Client) (string, error) {
 }
 
 // parallel runs call n times from callers goroutines and returns the errors.
-func parallel(n, callers int, call func() error) []error {
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		next = make(chan struct{})
-	)
-	for range callers {
-		wg.Go(func() {
-			for range next {
-				if err := call(); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for range n {
-		next <- struct{}{}
-	}
-	close(next)
-	wg.Wait()
-	return errs
-}
+func parallel(n, callers int, call func() error) []error { return calls.Parallel(n, callers, call) }

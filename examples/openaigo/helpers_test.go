@@ -3,13 +3,13 @@ package openaigo_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/pacerhttp/pacer"
+	"github.com/pacerhttp/pacer/examples/internal/calls"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -61,28 +61,4 @@ func stream(ctx context.Context, c openai.Client) (string, error) {
 }
 
 // parallel runs call n times from callers goroutines and returns the errors.
-func parallel(n, callers int, call func() error) []error {
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		next = make(chan struct{})
-	)
-	for range callers {
-		wg.Go(func() {
-			for range next {
-				if err := call(); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for range n {
-		next <- struct{}{}
-	}
-	close(next)
-	wg.Wait()
-	return errs
-}
+func parallel(n, callers int, call func() error) []error { return calls.Parallel(n, callers, call) }
