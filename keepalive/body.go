@@ -155,11 +155,13 @@ func (b *body) Read(p []byte) (int, error) {
 		n := copy(p, b.head[b.off:b.end])
 		b.off += n
 		if b.off == b.end && b.headErr != nil {
+			b.idle.stop()
 			return n, b.headErr
 		}
 		return n, nil
 	}
 	if b.headErr != nil {
+		b.idle.stop()
 		return 0, b.headErr
 	}
 	if b.idle.timer.Load() == nil {

@@ -37,10 +37,10 @@
 // returns. A stream cut or stalled before then fails the same retryable
 // way, since nothing of it reached the caller. When that first event is an
 // error a server sends inside a 200 instead of a status (a JSON "error"
-// member, or an "error" event, naming a rate limit or an overload: see
-// Wrap), RoundTrip returns the response the error names, 429, 529 or 503,
-// with the event's JSON as its body, so that the retry layer, the gate and
-// the breaker see what really happened.
+// member, or an "error" event, naming a rate limit, a lack of credit or an
+// overload: see Wrap), RoundTrip returns the response the error names
+// (429, 402, 529 or 503) with the event's JSON as its body, so that the
+// retry layer, the gate and the breaker see what really happened.
 //
 // # Stalls
 //

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/pacerhttp/pacer/internal/errcodes"
 )
 
 // errorMark is the text every error event this file recognises contains;
@@ -16,8 +18,9 @@ var errorMark = []byte("error")
 // errorEvent reads the first event of a filtered stream, head (the bytes up
 // to and past its dispatch), and reports the status of the response the
 // event stands for when it is an error the server sent inside a 200
-// instead of a status: a rate limit (429), Anthropic's overloaded_error
-// (529), or another overload (503). data is the event's data, which becomes
+// instead of a status: a rate limit or an account out of credit (429), a
+// billing error (402), Anthropic's overloaded_error (529), or another
+// overload (503). data is the event's data, which becomes
 // the body of that response. status is 0 for any other event.
 //
 // An event is an error when its data is a JSON object with an "error"
@@ -50,10 +53,15 @@ func errorEvent(head []byte) (status int, data []byte) {
 
 // statusOfError maps the "error" member of an error event to a status:
 //
-//   - 429 for a rate limit or an exhausted quota: a type, code or status
-//     containing "rate_limit", "quota", "billing", "resource_exhausted" or
-//     "too_many_requests", or the code 429 (the 429's body then says which:
-//     see [transport.QuotaExhausted]);
+//   - 429 for an account out of credit named by one of the codes
+//     [transport.QuotaExhausted] recognises in a 429's body
+//     ("insufficient_quota", "billing_hard_limit_reached", ...), so that
+//     the 429 is classified as out of credit, never as pacing;
+//   - 402 for any other billing or credit error: a type, code or status
+//     containing "billing", "credit" or "quota" (Anthropic's billing_error
+//     is a 402), or the code 402: final, like DeepSeek's 402;
+//   - 429 for a rate limit: "rate_limit", "resource_exhausted" or
+//     "too_many_requests", or the code 429;
 //   - 529 for "overloaded_error", Anthropic's overload, or the code 529;
 //   - 503 for another overload: "overload", "unavailable", "capacity", or
 //     the code 503.
@@ -75,7 +83,7 @@ func statusOfError(raw json.RawMessage) int {
 			code = s
 		}
 		switch code {
-		case "429", "503", "529":
+		case "402", "429", "503", "529":
 			n, _ := strconv.Atoi(code)
 			return n
 		}
@@ -91,7 +99,11 @@ func statusOfError(raw json.RawMessage) int {
 		return false
 	}
 	switch {
-	case contains("rate_limit", "quota", "billing", "resource_exhausted", "too_many_requests"):
+	case contains(errcodes.OutOfCredit[:]...):
+		return http.StatusTooManyRequests
+	case contains("billing", "credit", "quota"):
+		return http.StatusPaymentRequired
+	case contains("rate_limit", "resource_exhausted", "too_many_requests"):
 		return http.StatusTooManyRequests
 	case contains("overloaded_error"):
 		return 529

@@ -23,6 +23,7 @@ func TestErrorEventBecomesStatus(t *testing.T) {
 		quota        = `{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}`
 		bareRate     = `{"type":"rate_limit_error","message":"slow down"}`
 		invalid      = `{"error":{"type":"invalid_request_error","message":"bad"}}`
+		billing      = `{"type":"error","error":{"type":"billing_error","message":"Your credit balance is too low"}}`
 		answer       = `{"choices":[{"delta":{"content":"error"}}]}`
 	)
 	for _, tc := range []struct {
@@ -37,6 +38,7 @@ func TestErrorEventBecomesStatus(t *testing.T) {
 		{"quota", "data: " + quota + "\n\n", 429, quota, transport.QuotaExhausted},
 		{"error event without member", "event: error\ndata: " + bareRate + "\n\n", 429, bareRate, transport.RateLimited},
 		{"data in two lines", "data: {\"error\":\ndata: {\"code\":\"rate_limit_exceeded\"}}\n\n", 429, "{\"error\":\n{\"code\":\"rate_limit_exceeded\"}}", transport.RateLimited},
+		{"anthropic billing", "event: error\ndata: " + billing + "\n\n", 402, billing, transport.PaymentRequired},
 		{"other error", "data: " + invalid + "\n\n", 200, "", transport.OK},
 		{"error after an event", "data: " + answer + "\n\ndata: " + openAIRate + "\n\n", 200, "", transport.OK},
 		{"answer that says error", "data: " + answer + "\n\n", 200, "", transport.OK},

@@ -33,3 +33,10 @@ func FirstEvent(b []byte) (name string, data []byte, ok bool) { return firstEven
 
 // ErrorEvent is the check that turns a stream's first event into a status.
 func ErrorEvent(head []byte) (status int, data []byte) { return errorEvent(head) }
+
+// IdleStopped reports whether the idle deadline of a body the filter
+// returned is off or stopped for good.
+func IdleStopped(rc io.ReadCloser) bool {
+	b, ok := rc.(*body)
+	return ok && (b.idle.timer.Load() == nil || b.idle.done.Load())
+}

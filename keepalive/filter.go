@@ -16,8 +16,9 @@ import (
 
 // Config configures a [Filter]. The zero value is ready to use: no MaxWait.
 type Config struct {
-	// MaxWait bounds the wait for the first byte of real content, counted
-	// from the response headers. When it passes, RoundTrip closes the body
+	// MaxWait bounds the wait for the first byte of real content (for an
+	// event stream, for the end of its first event), counted from the
+	// response headers. When it passes, RoundTrip closes the body
 	// and returns an error matching [ErrWaitTimeout]. Zero or negative means
 	// no bound: the wait ends with the content, the connection, or the
 	// request's context.
@@ -130,8 +131,13 @@ func New(cfg Config) *Filter {
 // [transport.ErrNoResponse]. When that event's data is a JSON object with
 // an "error" member, or the event's type is "error" and its data a JSON
 // object, and the error's "type", "code" or "status" names:
-//   - a rate limit or a quota ("rate_limit", "quota", "billing",
-//     "resource_exhausted", "too_many_requests", or the code 429): a 429;
+//   - an account out of credit named by a code [transport.QuotaExhausted]
+//     recognises ("insufficient_quota", ...): a 429 that is classified as
+//     out of credit;
+//   - another billing or credit error ("billing", "credit", "quota", or
+//     the code 402; Anthropic's billing_error): a 402;
+//   - a rate limit ("rate_limit", "resource_exhausted",
+//     "too_many_requests", or the code 429): a 429;
 //   - "overloaded_error" (Anthropic) or the code 529: a 529;
 //   - another overload ("overload", "unavailable", "capacity", or the code
 //     503): a 503,
@@ -200,7 +206,13 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 
 	n, err := b.fill()
 
-	timerFired := stopTimer != nil && !stopTimer()
+	// A stream's wait goes on to the end of its first event, and MaxWait
+	// bounds all of it.
+	lookahead := n > 0 && kind == kindSSE && err == nil
+	timerFired := false
+	if !lookahead {
+		timerFired = stopTimer != nil && !stopTimer()
+	}
 	dropped := b.dropped()
 	var waited time.Duration
 	if dropped > 0 || err != nil || timerFired {
@@ -219,8 +231,12 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	if started && f.idle > 0 {
 		b.startIdle(f.idle, f.now)
 	}
-	if started && kind == kindSSE && err == nil {
+	if started && lookahead {
 		err = b.lookahead()
+		timerFired = stopTimer != nil && !stopTimer()
+		if timerFired {
+			waited = f.now().Sub(start)
+		}
 	}
 	ctxFired := stopCtx != nil && !stopCtx()
 	switch {
@@ -252,6 +268,10 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	}
 
 	b.idle.reading.Store(false)
+	if b.headErr != nil {
+		// The body ended with the bytes read so far: no Read will wait.
+		b.idle.stop()
+	}
 	if queued {
 		b.waited = waited
 	}

@@ -207,7 +207,7 @@ func FuzzFirstEvent(f *testing.F) {
 			}
 		}
 		switch status, _ := keepalive.ErrorEvent(in); status {
-		case 0, 429, 503, 529:
+		case 0, 402, 429, 503, 529:
 		default:
 			t.Fatalf("ErrorEvent status %d for %q", status, in)
 		}

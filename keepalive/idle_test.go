@@ -249,3 +249,59 @@ func TestStallBeforeFirstEventError(t *testing.T) {
 		wantCloses(t, &closes, 1)
 	})
 }
+
+// eofBody returns its whole content with io.EOF in one Read, as net/http's
+// bodies do for a short answer that arrived at once.
+type eofBody struct {
+	s    string
+	done bool
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	b.done = true
+	return copy(p, b.s), io.EOF
+}
+func (*eofBody) Close() error { return nil }
+
+// TestIdleDeadlineStopsAtEOF checks that a body that ended during the wait
+// leaves no idle timer running, for a caller who reads it to the end and
+// never closes it.
+func TestIdleDeadlineStopsAtEOF(t *testing.T) {
+	for _, tc := range []struct{ ct, body string }{
+		{"text/event-stream", ": ka\n\ndata: {}\n\ndata: [DONE]\n\n"},
+		{"application/json", "\n{}"},
+	} {
+		base := transport.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {tc.ct}}, Body: &eofBody{s: tc.body}, ContentLength: -1, Request: req}, nil
+		})
+		resp, err := keepalive.New(keepalive.Config{IdleTimeout: time.Hour}).Wrap(base).RoundTrip(mustRequest(t, "http://example.invalid/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		if !keepalive.IdleStopped(resp.Body) {
+			t.Errorf("%s: the idle timer still runs after EOF", tc.ct)
+		}
+	}
+}
+
+// TestMaxWaitCoversFirstEvent checks that MaxWait bounds a stream whose
+// first event never ends, with the idle deadline off.
+func TestMaxWaitCoversFirstEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var closes atomic.Int32
+		base := scripted("text/event-stream", &closes, true,
+			[]step{{0, "data: {\"n\":1}\n"}, {time.Second, ": keep-alive\n"}})
+		_, err := keepalive.New(keepalive.Config{MaxWait: 5 * time.Second, IdleTimeout: -1}).Wrap(base).RoundTrip(mustRequest(t, "http://example.invalid/"))
+		var we *keepalive.WaitError
+		if !errors.As(err, &we) || !errors.Is(err, keepalive.ErrWaitTimeout) || we.Waited != 5*time.Second {
+			t.Fatalf("err = %v, want ErrWaitTimeout after 5s", err)
+		}
+		wantCloses(t, &closes, 1)
+	})
+}

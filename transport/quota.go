@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/pacerhttp/pacer/internal/errcodes"
 )
 
 // errorPeekLimit and errorPeekTimeout bound what Classify reads of a 429's
@@ -15,13 +17,12 @@ var errorPeekTimeout = time.Second
 
 // quotaCodes are the error codes, quoted as JSON strings, by which a 429
 // says the account is out of credit rather than over its rate.
-var quotaCodes = [...][]byte{
-	[]byte(`"insufficient_quota"`),
-	[]byte(`"billing_hard_limit_reached"`),
-	[]byte(`"billing_not_active"`),
-	[]byte(`"insufficient_balance"`),
-	[]byte(`"quota_exceeded"`),
-}
+var quotaCodes = func() (q [len(errcodes.OutOfCredit)][]byte) {
+	for i, c := range errcodes.OutOfCredit {
+		q[i] = []byte(`"` + c + `"`)
+	}
+	return q
+}()
 
 // errorVerdict is implemented by a body that already knows whether its
 // response is a quota error: the body quotaExhausted leaves behind, and the
