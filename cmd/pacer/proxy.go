@@ -106,7 +106,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !p.hostAllowed(r):
 		p.refuse(w, r, http.StatusMisdirectedRequest, "the Host header names a host this proxy does not serve; call it by a loopback address or a name given with -allow-host")
 		return
-	case r.Header.Get("Origin") != "":
+	case r.Header.Get("Origin") != "" || fromOtherSite(r):
 		p.refuse(w, r, http.StatusForbidden, "requests from web pages (with an Origin header) are refused")
 		return
 	case !strings.HasPrefix(r.URL.Path, "/"):
@@ -136,6 +136,17 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	p.rp.ServeHTTP(sw, r)
 	p.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(begin).Round(time.Microsecond))
+}
+
+// fromOtherSite reports whether a browser says it sent r for a page of
+// another site: a simple GET (an image, a link followed) carries no Origin,
+// but browsers mark it in Sec-Fetch-Site.
+func fromOtherSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "none", "same-origin":
+		return false
+	}
+	return true
 }
 
 // own answers one of the proxy's own paths: GET and HEAD only.

@@ -186,6 +186,7 @@ func TestProxyRefusesRelay(t *testing.T) {
 		{"Host of another server", fmt.Sprintf("GET /v1/models HTTP/1.1\r\nHost: %s\r\n\r\n", otherURL.Host), http.StatusMisdirectedRequest},
 		{"Host of a rebinding name", "GET /v1/models HTTP/1.1\r\nHost: attacker.example:8787\r\n\r\n", http.StatusMisdirectedRequest},
 		{"browser origin", fmt.Sprintf("GET /v1/models HTTP/1.1\r\nHost: %s\r\nOrigin: https://attacker.example\r\n\r\n", addr), http.StatusForbidden},
+		{"cross-site fetch without origin", fmt.Sprintf("GET /v1/models HTTP/1.1\r\nHost: %s\r\nSec-Fetch-Site: cross-site\r\n\r\n", addr), http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
