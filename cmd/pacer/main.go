@@ -81,9 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "pacer: %v\nRun 'pacer -h' for usage.\n", err)
 		return exitUsage
 	}
-	opts.out = newTerminal(stdout, getenv)
+	opts.out, opts.progress = newTerminal(stdout, getenv), newTerminal(stderr, getenv)
 	if opts.json {
-		opts.out, opts.jsonOut = newTerminal(stderr, getenv), stdout
+		opts.out, opts.jsonOut = opts.progress, stdout
 	}
 	if opts.probe {
 		err = runProbe(ctx, opts)

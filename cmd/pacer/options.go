@@ -38,7 +38,8 @@ type options struct {
 	// probePause is the pause between probe levels.
 	probePause time.Duration
 
-	out *terminal
+	out      *terminal // results
+	progress *terminal // live progress: standard error
 }
 
 // Defaults that differ between the embedded fake API and a real endpoint:

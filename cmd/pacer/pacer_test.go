@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pacerhttp/pacer/llmtest"
 )
@@ -284,15 +285,25 @@ func TestHelpListsOwnFlags(t *testing.T) {
 // A run stopped by -timeout before every request was done exits non-zero
 // and says so; its progress says "stopped", not "done".
 func TestTimeoutIsAFailure(t *testing.T) {
-	code, stdout, stderr := runCmd(t, env(nil), "-timeout", "300ms")
+	code, _, stderr := runCmd(t, env(nil), "-timeout", "300ms")
 	if code != exitError {
 		t.Errorf("exit code %d, want %d", code, exitError)
 	}
 	if !strings.Contains(stderr, "stopped after -timeout 300ms before every request was done") {
 		t.Errorf("stderr %q does not say the run was cut short", stderr)
 	}
-	if strings.Contains(stdout, " done") || !strings.Contains(stdout, "stopped") {
-		t.Errorf("progress does not say stopped:\n%s", stdout)
+	stopped := false
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.Contains(l, " attempts ") {
+			continue // not a progress line
+		}
+		if strings.HasSuffix(strings.TrimSpace(l), "done") {
+			t.Errorf("progress line says done: %q", l)
+		}
+		stopped = stopped || strings.Contains(l, "stopped")
+	}
+	if !stopped {
+		t.Errorf("progress (on stderr) does not say stopped:\n%s", stderr)
 	}
 }
 
@@ -321,5 +332,37 @@ func TestJSONOutput(t *testing.T) {
 	var res probeResult
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil || res.Limit != 4 || res.FirstRejected != 5 {
 		t.Errorf("probe JSON %q (%v): want limit 4, first rejected 5", stdout, err)
+	}
+}
+
+// TestProgressFitsTheTerminal draws a progress block wider than the
+// terminal: every line written is cut to one column less than its width.
+func TestProgressFitsTheTerminal(t *testing.T) {
+	var b strings.Builder
+	tm := &terminal{w: &b, interactive: true, width: 40}
+	long := strings.Repeat("x", 152)
+	tm.live([]string{long, "short", "→ " + long})
+	tm.live([]string{long, "short", "→ " + long})
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		// Each line starts with the cursor moves and the erase sequence.
+		visible := l[strings.LastIndex(l, "\x1b[2K")+len("\x1b[2K"):]
+		if n := utf8.RuneCountInString(visible); n > 39 {
+			t.Errorf("a line of %d columns on a terminal of 40: %q", n, visible)
+		}
+	}
+}
+
+// TestProgressOnStderr checks that the live progress goes to standard
+// error and the results to standard output.
+func TestProgressOnStderr(t *testing.T) {
+	code, stdout, stderr := runCmd(t, env(nil), "-requests", "60", "-callers", "6")
+	if code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "[#") || !strings.Contains(stderr, "[#") {
+		t.Errorf("progress bars on stdout or not on stderr:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	if !strings.Contains(stdout, "of ideal") {
+		t.Errorf("the table is not on stdout:\n%s", stdout)
 	}
 }

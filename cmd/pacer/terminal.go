@@ -4,18 +4,24 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
 )
 
 // terminal writes the command's output. On an interactive terminal live
 // progress is a block of lines redrawn in place (carriage return and cursor
-// up); elsewhere (a pipe, a file, a test) it is a plain line per client every
+// up), each cut to the terminal's width so that the redraw stays in place;
+// elsewhere (a pipe, a file, a test) it is a plain line per client every
 // few seconds, so logs stay readable.
 type terminal struct {
 	w           io.Writer
 	interactive bool
+	width       int // columns of the terminal; 0: unknown
 
 	mu    sync.Mutex
 	drawn int // lines of the live block on screen
@@ -23,12 +29,26 @@ type terminal struct {
 
 func newTerminal(w io.Writer, getenv func(string) string) *terminal {
 	t := &terminal{w: w}
-	if f, ok := w.(*os.File); ok && getenv("TERM") != "dumb" {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			t.interactive = true
+	if f, ok := w.(*os.File); ok && getenv("TERM") != "dumb" && term.IsTerminal(int(f.Fd())) {
+		t.interactive = true
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			t.width = cols
+		}
+		if cols, err := strconv.Atoi(getenv("COLUMNS")); err == nil && cols > 0 && t.width == 0 {
+			t.width = cols
 		}
 	}
 	return t
+}
+
+// fit cuts line to the terminal's width, less one column, so that writing
+// it never wraps onto a second row.
+func (t *terminal) fit(line string) string {
+	if t.width <= 1 || utf8.RuneCountInString(line) < t.width {
+		return line
+	}
+	runes := []rune(line)
+	return string(runes[:t.width-1])
 }
 
 // printf writes a line of ordinary output.
@@ -62,7 +82,7 @@ func (t *terminal) live(lines []string) {
 	}
 	for _, l := range lines {
 		b.WriteString("\r\x1b[2K")
-		b.WriteString(l)
+		b.WriteString(t.fit(l))
 		b.WriteByte('\n')
 	}
 	t.drawn = len(lines)

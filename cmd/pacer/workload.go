@@ -158,14 +158,14 @@ loop:
 		case <-tickC:
 			sampleNow()
 		case <-render.C:
-			o.out.live(progressLines(cs, int64(o.requests)))
+			o.progress.live(progressLines(cs, int64(o.requests)))
 		}
 	}
 	if pacerDone != nil {
 		sampleNow()
 	}
-	o.out.live(progressLines(cs, int64(o.requests)))
-	o.out.endLive()
+	o.progress.live(progressLines(cs, int64(o.requests)))
+	o.progress.endLive()
 	for _, c := range cs {
 		c.summary = c.run.Wait()
 	}
