@@ -53,7 +53,9 @@
 //	otelpacer (attempt)  one span per attempt, with its resend count
 //	keepalive            hides blank lines and ": keep-alive" comments, waits
 //	                     for the first real byte, turns a connection closed
-//	                     while waiting into a retryable error
+//	                     while waiting into a retryable error, ends a stream
+//	                     whose content stops, and turns an error sent as a
+//	                     stream's first event into the status it names
 //	base                 your http.RoundTripper (a clone of
 //	                     http.DefaultTransport with a larger idle pool if nil)
 //
