@@ -94,29 +94,19 @@ func (s *Handler) charge(h http.Header, cost int64) bool {
 	resetIn := time.Duration(used.index+1)*w.Period - now
 	s.mu.Unlock()
 
-	if s.cfg.Provider == Anthropic {
-		at := s.start.Add(time.Duration(used.index+1) * w.Period).UTC().Format(time.RFC3339Nano)
-		set := func(kind string, limit, used int64) {
-			h["Anthropic-Ratelimit-"+kind+"-Limit"] = []string{strconv.FormatInt(limit, 10)}
-			h["Anthropic-Ratelimit-"+kind+"-Remaining"] = []string{strconv.FormatInt(max(limit-used, 0), 10)}
-			h["Anthropic-Ratelimit-"+kind+"-Reset"] = []string{at}
-		}
-		if w.Requests > 0 {
-			set("Requests", w.Requests, used.requests)
-		}
-		if w.Tokens > 0 {
-			set("Tokens", w.Tokens, used.toks)
-		}
-		if !ok && !w.NoHint {
-			h["Retry-After"] = []string{strconv.FormatInt(int64((resetIn+time.Second-1)/time.Second), 10)}
-		}
-		return ok
-	}
+	// The personality's header names and reset form: Anthropic's RFC 3339
+	// times, or OpenAI's durations (which the DeepSeek personality borrows).
+	anthropic := s.cfg.Provider == Anthropic
+	name := func(field, kind string) string { return "X-Ratelimit-" + field + "-" + kind }
 	reset := resetIn.Round(time.Millisecond).String()
+	if anthropic {
+		name = func(field, kind string) string { return "Anthropic-Ratelimit-" + kind + "-" + field }
+		reset = s.start.Add(time.Duration(used.index+1) * w.Period).UTC().Format(time.RFC3339Nano)
+	}
 	set := func(kind string, limit, used int64) {
-		h["X-Ratelimit-Limit-"+kind] = []string{strconv.FormatInt(limit, 10)}
-		h["X-Ratelimit-Remaining-"+kind] = []string{strconv.FormatInt(max(limit-used, 0), 10)}
-		h["X-Ratelimit-Reset-"+kind] = []string{reset}
+		h[name("Limit", kind)] = []string{strconv.FormatInt(limit, 10)}
+		h[name("Remaining", kind)] = []string{strconv.FormatInt(max(limit-used, 0), 10)}
+		h[name("Reset", kind)] = []string{reset}
 	}
 	if w.Requests > 0 {
 		set("Requests", w.Requests, used.requests)
@@ -124,7 +114,11 @@ func (s *Handler) charge(h http.Header, cost int64) bool {
 	if w.Tokens > 0 {
 		set("Tokens", w.Tokens, used.toks)
 	}
-	if !ok && s.cfg.Provider == OpenAI && !w.NoHint {
+	switch {
+	case ok || w.NoHint:
+	case anthropic:
+		h["Retry-After"] = []string{strconv.FormatInt(int64((resetIn+time.Second-1)/time.Second), 10)}
+	case s.cfg.Provider == OpenAI:
 		h["Retry-After-Ms"] = []string{strconv.FormatInt(int64((resetIn+time.Millisecond-1)/time.Millisecond), 10)}
 	}
 	return ok

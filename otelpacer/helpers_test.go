@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/internal/replay"
@@ -223,4 +224,21 @@ func newChatRequest(t testing.TB, url, body string) *http.Request {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// manualClock makes tel's clock stand still until the returned advance
+// moves it on.
+func manualClock(tel *Telemetry) (advance func(time.Duration)) {
+	var mu sync.Mutex
+	now := time.Unix(1000, 0)
+	tel.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	return func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
 }

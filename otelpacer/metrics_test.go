@@ -3,7 +3,6 @@ package otelpacer
 import (
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -254,21 +253,13 @@ func TestLongStreamInFiniteBucket(t *testing.T) {
 	s := newSDK(t)
 	api := newFakeAPI(t)
 	tel := s.telemetry(Config{})
-	var mu sync.Mutex
-	now := time.Unix(1000, 0)
-	tel.now = func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
+	advance := manualClock(tel)
 	rt := transport.Chain(nil, tel.Wrap, tel.WrapAttempt)
 	resp, err := rt.RoundTrip(newChatRequest(t, api.URL, `{"model":"m","stream":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Minute) // reading the stream
-	mu.Unlock()
+	advance(2 * time.Minute) // reading the stream
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -580,14 +579,7 @@ func TestDurationsUntilBodyDone(t *testing.T) {
 	s := newSDK(t)
 	api := newFakeAPI(t)
 	tel := s.telemetry(Config{})
-	var mu sync.Mutex
-	now := time.Unix(1000, 0)
-	tel.now = func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	advance := manualClock(tel)
 	rt := transport.Chain(nil, tel.Wrap, tel.WrapAttempt)
 	resp, err := rt.RoundTrip(newChatRequest(t, api.URL, `{"model":"m","stream":true}`))
 	if err != nil {
