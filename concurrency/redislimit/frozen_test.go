@@ -1,8 +1,10 @@
 package redislimit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -10,18 +12,34 @@ import (
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
 	"github.com/pacerhttp/pacer/transport"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestFrozenRedisHonoursTheCallersContext freezes redis-server (SIGSTOP)
 // while an Acquire is out: the caller that gives up gets its context's
-// error at once, not after the limiter's 30 s call timeout; and when Redis
-// resumes and runs the abandoned call after all, the lease it takes is
-// cancelled at the next renewal tick, long before its TTL.
+// error at once, not after the limiter's 30 s call timeout. When Redis
+// resumes it runs the abandoned call after all, and the lease that call
+// takes is cancelled at a renewal tick, long before its TTL: the test
+// watches both happen through keyspace notifications (a ZADD, then a ZREM,
+// not the expiry purge).
 func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 	rs := startRedis(t)
 	g := &group{rdb: newClient(t, rs.Addr()), prefix: uniquePrefix(t)}
 	const ttl = 6 * time.Second
-	l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: g.prefix, Limit: 2, TTL: ttl, Timeout: 30 * time.Second})
+	sent := make(chan struct{}, 16)
+	lc := redis.NewClient(&redis.Options{
+		Addr:                  rs.Addr(),
+		ContextTimeoutEnabled: true,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return scriptWatch{Conn: c, sent: sent}, nil
+		},
+	})
+	defer lc.Close()
+	l := redislimit.New(lc, redislimit.Config{Prefix: g.prefix, Limit: 2, TTL: ttl, Timeout: 30 * time.Second})
 	defer l.Close()
 	ctx := context.Background()
 	pm, err := l.Acquire(ctx, "k", transport.Interactive) // a warm connection
@@ -29,6 +47,17 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	release(pm)
+
+	ctl := g.rdb
+	if err := ctl.ConfigSet(ctx, "notify-keyspace-events", "Kz").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sub := ctl.Subscribe(ctx, "__keyspace@0__:"+g.prefix+"{k}:leases")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // the subscription is in place
+		t.Fatal(err)
+	}
+	events := sub.Channel()
 
 	if err := rs.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -41,6 +70,9 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 		}
 	}
 	defer thaw()
+	for len(sent) > 0 { // scripts sent before the freeze
+		<-sent
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -50,7 +82,11 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the call go out to the frozen server
+	select {
+	case <-sent: // the acquire script is on its way to the frozen server
+	case <-time.After(10 * time.Second):
+		t.Fatal("Acquire sent nothing to Redis")
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -62,12 +98,27 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 	}
 	thaw()
 
-	// The abandoned call may have run on resume, taking a lease: it must go
-	// well before the lease's TTL, and both slots be free again.
+	// The abandoned call runs on resume, taking a lease; the lease must go
+	// by a ZREM (a cancel), well before its TTL would purge it.
 	start := time.Now()
-	eventually(t, "the orphaned lease cancelled", func() bool { return g.card(t, "k", "leases") == 0 })
+	var seen []string
+	for len(seen) < 2 {
+		select {
+		case m := <-events:
+			seen = append(seen, m.Payload)
+		case <-time.After(2 * ttl):
+			t.Fatalf("keyspace events on the leases after the thaw: %v, want zadd then zrem", seen)
+		}
+	}
+	if seen[0] != "zadd" || seen[1] != "zrem" {
+		t.Fatalf("keyspace events on the leases after the thaw: %v, want [zadd zrem]", seen)
+	}
 	if waited := time.Since(start); waited >= ttl {
 		t.Errorf("the orphaned lease went after %v, its TTL: not cancelled", waited)
+	}
+	t.Logf("the orphaned lease was cancelled %v after the thaw (TTL %v)", time.Since(start), ttl)
+	if n := g.card(t, "k", "leases"); n != 0 {
+		t.Errorf("%d leases after the cancel, want 0", n)
 	}
 	var held []concurrency.Permit
 	for range 2 {
@@ -82,6 +133,24 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 	for _, pm := range held {
 		release(pm)
 	}
+}
+
+// scriptWatch is a connection to Redis that signals each script call
+// (EVALSHA or EVAL) written to it.
+type scriptWatch struct {
+	net.Conn
+	sent chan<- struct{}
+}
+
+func (c scriptWatch) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if bytes.Contains(bytes.ToLower(p), []byte("eval")) {
+		select {
+		case c.sent <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
 }
 
 // TestLeasesPutBackAfterDataLoss holds both slots of a shared limit of 2
