@@ -25,7 +25,7 @@ func TestQueuedDeadlinesDoNotOpenTheBreaker(t *testing.T) {
 	defer srv.Close()
 	var opened sync.Map
 	st := pacer.New(pacer.Config{
-		Gate:    concurrency.Config{Limit: 1},
+		Gate:    concurrency.Config{Limits: concurrency.Limits{Limit: 1}},
 		Breaker: breaker.Config{OnStateChange: func(key string, _, to breaker.State) { opened.Store(key, to) }},
 	})
 	defer st.CloseIdleConnections()

@@ -56,7 +56,7 @@ func ExampleNewClient() {
 func ExampleNew_priority() {
 	srv := llmtest.NewServer(llmtest.Config{RecordRequests: true})
 	defer srv.Close()
-	st := pacer.New(pacer.Config{Gate: concurrency.Config{Limit: 1}})
+	st := pacer.New(pacer.Config{Gate: concurrency.Config{Limits: concurrency.Limits{Limit: 1}}})
 	client := st.Client()
 	chat := func(ctx context.Context, prompt string) *http.Request {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL()+"/chat/completions",

@@ -181,7 +181,7 @@ func TestConfigReachesLayers(t *testing.T) {
 	st := pacer.New(pacer.Config{
 		Base:      counter,
 		Retry:     retry.Config{MaxAttempts: 1},
-		Gate:      concurrency.Config{Limit: 2},
+		Gate:      concurrency.Config{Limits: concurrency.Limits{Limit: 2}},
 		KeepAlive: keepalive.Config{MaxWait: 20 * time.Millisecond},
 	})
 	defer st.CloseIdleConnections()

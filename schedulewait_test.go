@@ -36,7 +36,7 @@ func TestScheduleWaitReachesGate(t *testing.T) {
 			}
 			srv := llmtest.NewServer(cfg)
 			defer srv.Close()
-			pc := pacer.Config{Gate: concurrency.Config{InitialLimit: 2, MaxQueue: 100}}
+			pc := pacer.Config{Gate: concurrency.Config{Limits: concurrency.Limits{InitialLimit: 2, MaxQueue: 100}}}
 			if tt.telemetry {
 				tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 				defer tp.Shutdown(context.Background())

@@ -84,7 +84,7 @@ var goodputContenders = []contender{
 	// The best a client can do against the steady server on this machine:
 	// a gate that knows the limit.
 	{name: "fixed16-gate+retry/steady16", steady: true, client: func(base http.RoundTripper) *http.Client {
-		g := concurrency.New(concurrency.Config{Limit: 16})
+		g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 16}})
 		r := retry.New(retry.Config{RateLimitedBaseDelay: goodputRetryDelay})
 		return &http.Client{Transport: transport.Chain(base, r.Wrap, g.Wrap)}
 	}},

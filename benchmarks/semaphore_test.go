@@ -18,8 +18,8 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		name string
 		cfg  concurrency.Config
 	}{
-		{"gate", concurrency.Config{Limit: 64}},
-		{"gate-adaptive", concurrency.Config{InitialLimit: 64}},
+		{"gate", concurrency.Config{Limits: concurrency.Limits{Limit: 64}}},
+		{"gate-adaptive", concurrency.Config{Limits: concurrency.Limits{InitialLimit: 64}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			g := concurrency.New(bc.cfg)
@@ -59,7 +59,7 @@ func BenchmarkContended(b *testing.B) {
 	ctx := context.Background()
 	const limit = 8
 	b.Run("gate", func(b *testing.B) {
-		g := concurrency.New(concurrency.Config{Limit: limit})
+		g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: limit}})
 		b.ReportAllocs()
 		runParallel64(b, func() {
 			release, err := g.Acquire(ctx)

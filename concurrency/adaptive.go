@@ -3,6 +3,8 @@ package concurrency
 import (
 	"math"
 	"time"
+
+	"github.com/pacerhttp/pacer/internal/policy"
 )
 
 // adaptive is the limit-learning state of one key, fed by the in-process
@@ -66,27 +68,21 @@ type adaptive struct {
 	rejectRTT, fastest, rtt time.Duration
 }
 
+// The policy's constants; the Redis scripts of redislimit take theirs from
+// the same place.
 const (
-	// holdRTTs is how many round trips a 429 holds off the next probe.
-	holdRTTs = 5
-	// dropStreak is how many decreases in a row, with no success between,
-	// mean a drop rather than a step down by one.
-	dropStreak = 3
-	// defaultGap is the probe gap before any response has been timed.
-	defaultGap = time.Millisecond
-	// minGap keeps the probe gap above the noise of the scheduler.
-	minGap = 200 * time.Microsecond
-	// defaultRTT stands for the round trip before any success was timed.
-	defaultRTT = 50 * time.Millisecond
-	// maxRTT bounds the round trip the hold is counted in, so that streams
-	// of many minutes hold probing off for at most holdRTTs·maxRTT.
-	maxRTT = 10 * time.Second
-	// slowBurst is the largest probe of the fast cold start: the most
-	// requests sent above the limit before a 429 can come back, which
-	// bounds what an overshoot of the server's limit costs.
-	slowBurst = 16
-	// maxClimb bounds climb: 2^maxClimb is slowBurst.
-	maxClimb = 4
+	holdRTTs   = policy.HoldRTTs
+	dropStreak = policy.DropStreak
+	gapRejects = policy.GapRejects
+	guessShare = policy.GuessShare
+	climbShare = policy.ClimbShare
+	smoothing  = policy.Smoothing
+	defaultGap = policy.DefaultGap
+	minGap     = policy.MinGap
+	defaultRTT = policy.DefaultRTT
+	maxRTT     = policy.MaxRTT
+	slowBurst  = policy.SlowBurst
+	maxClimb   = policy.MaxClimb
 )
 
 func newAdaptive(initial, min, max int) adaptive {
@@ -105,7 +101,7 @@ func (a *adaptive) slowStart(growth float64) {
 // slowBurst.
 func (a *adaptive) step() int {
 	if !a.slow {
-		return clamp(1<<a.climb, 1, clamp(a.limit/8, 1, slowBurst))
+		return clamp(1<<a.climb, 1, clamp(a.limit/climbShare, 1, slowBurst))
 	}
 	f := math.Pow(a.growth, float64(a.gap())/float64(a.roundTrip())) - 1
 	return clamp(int(float64(a.limit)*f), 1, slowBurst)
@@ -136,9 +132,9 @@ func (a *adaptive) gap() time.Duration {
 	var g time.Duration
 	switch {
 	case a.rejectRTT > 0:
-		g = 3 * a.rejectRTT
+		g = gapRejects * a.rejectRTT
 	case a.fastest > 0:
-		g = max(a.fastest/8, min(3*a.fastest, a.held/8))
+		g = max(a.fastest/guessShare, min(gapRejects*a.fastest, a.held/guessShare))
 	default:
 		g = defaultGap
 	}
@@ -164,7 +160,7 @@ func (a *adaptive) heldFor(d time.Duration) {
 	case a.held == 0:
 		a.held = d
 	default:
-		a.held += (d - a.held) / 8
+		a.held += (d - a.held) / smoothing
 	}
 }
 
@@ -215,11 +211,11 @@ func (a *adaptive) timed(limited bool, latency time.Duration) {
 	case limited:
 		// A decaying maximum: one slow 429 (a new connection, a busy
 		// machine) widens the gap at once; it narrows slowly.
-		a.rejectRTT = max(latency, a.rejectRTT-a.rejectRTT/8)
+		a.rejectRTT = max(latency, a.rejectRTT-a.rejectRTT/smoothing)
 	case a.rtt == 0:
 		a.rtt = latency
 	default:
-		a.rtt += (latency - a.rtt) / 8
+		a.rtt += (latency - a.rtt) / smoothing
 	}
 }
 

@@ -332,7 +332,7 @@ func TestAdaptiveProbeGap(t *testing.T) {
 func TestLocalProbesOnlyWhenSaturated(t *testing.T) {
 	now := t0
 	var limits []int
-	l := newLocal(Config{InitialLimit: 2, OnLimit: func(_ string, n int) { limits = append(limits, n) }})
+	l := newLocal(Config{Limits: Limits{InitialLimit: 2}, OnLimit: func(_ string, n int) { limits = append(limits, n) }})
 	l.now = func() time.Time { return now }
 	l.afterFunc = func(time.Duration, func()) {}
 	// A guard, not a timing check: a request that wrongly waits fails.

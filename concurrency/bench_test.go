@@ -18,8 +18,8 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		name string
 		cfg  concurrency.Config
 	}{
-		{"fixed", concurrency.Config{Limit: 1 << 20}},
-		{"adaptive", concurrency.Config{InitialLimit: 10000, MaxLimit: 10000}},
+		{"fixed", concurrency.Config{Limits: concurrency.Limits{Limit: 1 << 20}}},
+		{"adaptive", concurrency.Config{Limits: concurrency.Limits{InitialLimit: 10000, MaxLimit: 10000}}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			g := concurrency.New(mode.cfg)

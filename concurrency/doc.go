@@ -39,8 +39,8 @@
 // [transport.Interactive] request is admitted before every waiting
 // [transport.Background] one ([transport.WithPriority]), and requests of
 // the same priority in arrival order. The queue is bounded
-// ([Config].MaxQueue, [ErrQueueFull]) and so can the wait be
-// ([Config].QueueTimeout, [ErrQueueTimeout]); a request whose context ends
+// ([Limits].MaxQueue, [ErrQueueFull]) and so can the wait be
+// ([Limits].QueueTimeout, [ErrQueueTimeout]); a request whose context ends
 // while it waits leaves the queue and no trace.
 //
 // # The adaptive limit
@@ -68,7 +68,7 @@
 //     long a 429 takes.
 //   - Fast cold start. Until the first 429 or sign of a full platform, a
 //     probe is a block of levels, sized so that the limit grows by at most
-//     [Config].MaxGrowth (twice by default) per round trip and by at most
+//     [Limits].MaxGrowth (twice by default) per round trip and by at most
 //     16 levels per gap: a gate that starts at 4 under a limit of 500 finds
 //     it in a few seconds, and an overshoot costs at most 16 429s.
 //   - Hold. A probe that fails costs its 429s and no slot (the limit is

@@ -9,14 +9,14 @@ import (
 )
 
 // ErrQueueFull is returned (wrapped in a [*QueueError]) when a request finds
-// the gate full and its key's queue already holding [Config].MaxQueue
+// the gate full and its key's queue already holding [Limits].MaxQueue
 // waiting requests. The request was not sent; shed it, or raise MaxQueue.
 // It matches [transport.ErrRejected], also when a custom [Limiter] returns
 // it bare.
 var ErrQueueFull = sentinel.New("concurrency: queue full", transport.ErrRejected)
 
 // ErrQueueTimeout is returned (wrapped in a [*QueueError]) when a request
-// waited [Config].QueueTimeout in the queue without being admitted. The
+// waited [Limits].QueueTimeout in the queue without being admitted. The
 // request was not sent; shed it, or raise QueueTimeout. It matches
 // [transport.ErrRejected], also when a custom [Limiter] returns it bare.
 var ErrQueueTimeout = sentinel.New("concurrency: queue timeout", transport.ErrRejected)

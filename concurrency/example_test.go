@@ -22,7 +22,7 @@ func ExampleGate_Wrap() {
 	}))
 	defer srv.Close()
 
-	g := concurrency.New(concurrency.Config{Limit: 2})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 2}})
 	client := &http.Client{Transport: g.Wrap(nil)}
 	defer client.CloseIdleConnections()
 
@@ -44,7 +44,7 @@ func ExampleGate_Wrap() {
 
 // Acquire counts work that is not an HTTP request against a key's limit.
 func ExampleGate_Acquire() {
-	g := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: -1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, MaxQueue: -1}})
 	ctx := concurrency.WithKey(context.Background(), "batch")
 
 	release, err := g.Acquire(ctx)
@@ -70,7 +70,7 @@ func ExampleGate_Acquire() {
 func ExampleNew_adaptive() {
 	// MaxGrowth 1 turns the fast cold start off, so that the gate probes
 	// one level at a time.
-	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxLimit: 8, MaxGrowth: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{InitialLimit: 2, MaxLimit: 8, MaxGrowth: 1}})
 	ctx := context.Background()
 	limit := func() int { s, _ := g.Stats().Key(""); return s.Limit }
 

@@ -10,10 +10,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -24,7 +26,7 @@ func inFlight(g *concurrency.Gate) (inFlight, queued int) {
 
 func TestFixedLimitNeverExceeded(t *testing.T) {
 	srv := newServer(t, 2*time.Millisecond)
-	g := concurrency.New(concurrency.Config{Limit: 4})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 4}})
 	client := &http.Client{Transport: g.Wrap(nil)}
 	defer client.CloseIdleConnections()
 
@@ -58,8 +60,8 @@ func TestFixedLimitNeverExceeded(t *testing.T) {
 // MaxLimit), under -race.
 func TestAcquireNeverAboveLimit(t *testing.T) {
 	for _, cfg := range []concurrency.Config{
-		{Limit: 5},
-		{MaxLimit: 5, InitialLimit: 2},
+		{Limits: concurrency.Limits{Limit: 5}},
+		{Limits: concurrency.Limits{MaxLimit: 5, InitialLimit: 2}},
 	} {
 		g := concurrency.New(cfg)
 		var cur, peak atomic.Int64
@@ -111,7 +113,7 @@ func TestChurn(t *testing.T) {
 		}
 		return http.StatusOK
 	}
-	g := concurrency.New(concurrency.Config{MaxLimit: 8, MaxQueue: 64, QueueTimeout: 20 * time.Millisecond})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{MaxLimit: 8, MaxQueue: 64, QueueTimeout: 20 * time.Millisecond}})
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: g.Wrap(tr)}
@@ -174,7 +176,7 @@ func churnOne(t *testing.T, g *concurrency.Gate, client *http.Client, url string
 }
 
 func TestPriority(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	hold, err := g.Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +198,7 @@ func TestPriority(t *testing.T) {
 			mu.Unlock()
 			release(transport.OK)
 		}()
-		waitFor(t, name+" queued", func() bool { _, q := inFlight(g); return q == queued })
+		testwait.For(t, func() bool { _, q := inFlight(g); return q == queued }, name+" queued")
 	}
 	start("b1", transport.Background, 1)
 	start("b2", transport.Background, 2)
@@ -212,7 +214,7 @@ func TestPriority(t *testing.T) {
 }
 
 func TestQueueFull(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, MaxQueue: 1}})
 	hold, _ := g.Acquire(withKey("example.invalid"))
 	ctx, cancel := context.WithCancel(withKey("example.invalid"))
 	done := make(chan error)
@@ -220,7 +222,7 @@ func TestQueueFull(t *testing.T) {
 		_, err := g.Acquire(ctx)
 		done <- err
 	}()
-	waitFor(t, "one queued", func() bool { _, q := inFlight(g); return q == 1 })
+	testwait.For(t, func() bool { _, q := inFlight(g); return q == 1 }, "one queued")
 
 	body := &countingBody{Reader: strings.NewReader("x")}
 	req, _ := http.NewRequest(http.MethodPost, "http://example.invalid/", body)
@@ -251,7 +253,7 @@ func TestQueueFull(t *testing.T) {
 }
 
 func TestNoQueue(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: -1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, MaxQueue: -1}})
 	hold, _ := g.Acquire(context.Background())
 	if _, err := g.Acquire(context.Background()); !errors.Is(err, concurrency.ErrQueueFull) {
 		t.Errorf("err = %v, want ErrQueueFull", err)
@@ -260,7 +262,7 @@ func TestNoQueue(t *testing.T) {
 }
 
 func TestQueueTimeout(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1, QueueTimeout: 5 * time.Millisecond})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, QueueTimeout: 5 * time.Millisecond}})
 	hold, _ := g.Acquire(context.Background())
 	_, err := g.Acquire(context.Background())
 	var qe *concurrency.QueueError
@@ -280,12 +282,12 @@ func TestQueueTimeout(t *testing.T) {
 // transport.ErrRejected, so that the retry layer does not send again a
 // request the gate shed, and the breaker does not count it.
 func TestQueueErrorsAreRejections(t *testing.T) {
-	full := concurrency.New(concurrency.Config{Limit: 1, MaxQueue: -1})
+	full := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, MaxQueue: -1}})
 	holdFull, _ := full.Acquire(context.Background())
 	_, errFull := full.Acquire(context.Background())
 	holdFull(transport.OK)
 
-	slow := concurrency.New(concurrency.Config{Limit: 1, QueueTimeout: time.Millisecond})
+	slow := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1, QueueTimeout: time.Millisecond}})
 	holdSlow, _ := slow.Acquire(context.Background())
 	_, errTimeout := slow.Acquire(context.Background())
 	holdSlow(transport.OK)
@@ -306,7 +308,7 @@ func TestQueueErrorsAreRejections(t *testing.T) {
 }
 
 func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	hold, _ := g.Acquire(withKey("h"))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error)
@@ -317,7 +319,7 @@ func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 		})).RoundTrip(req)
 		errc <- err
 	}()
-	waitFor(t, "queued", func() bool { _, q := inFlight(g); return q == 1 })
+	testwait.For(t, func() bool { _, q := inFlight(g); return q == 1 }, "queued")
 	cancel()
 	err := <-errc
 	if !errors.Is(err, context.Canceled) {
@@ -345,7 +347,7 @@ func TestCancelWhileQueuedLeavesNoTrace(t *testing.T) {
 }
 
 func TestPanicInBaseReleases(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	rt := g.Wrap(fakeTransport(func(*http.Request) (*http.Response, error) { panic("boom") }))
 	func() {
 		defer func() {
@@ -362,7 +364,7 @@ func TestPanicInBaseReleases(t *testing.T) {
 }
 
 func TestBaseErrorReleases(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	boom := errors.New("boom")
 	body := &countingBody{Reader: strings.NewReader("x")}
 	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
@@ -390,7 +392,7 @@ func TestBaseErrorReleases(t *testing.T) {
 
 func TestPermitHeldUntilBodyDone(t *testing.T) {
 	srv := newServer(t, 0)
-	g := concurrency.New(concurrency.Config{Limit: 2})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 2}})
 	client := &http.Client{Transport: g.Wrap(nil)}
 	defer client.CloseIdleConnections()
 
@@ -422,7 +424,7 @@ func TestPermitHeldUntilBodyDone(t *testing.T) {
 }
 
 func TestRecordAndRequestUnchanged(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	var seen *transport.Record
 	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
 		seen = transport.RecordFrom(r.Context())
@@ -446,7 +448,7 @@ func TestRecordAndRequestUnchanged(t *testing.T) {
 	rec := new(transport.Record)
 	hold, _ := g.Acquire(withKey("api.example"))
 	go func() {
-		waitFor(t, "queued", func() bool { _, q := inFlight(g); return q == 1 })
+		testwait.For(t, func() bool { _, q := inFlight(g); return q == 1 }, "queued")
 		hold(transport.OK)
 	}()
 	req, _ = http.NewRequestWithContext(transport.ContextWithRecord(context.Background(), rec), http.MethodGet, "http://api.example/v1", nil)
@@ -466,8 +468,8 @@ func withKey(key string) context.Context {
 
 func TestKeysAreIndependent(t *testing.T) {
 	g := concurrency.New(concurrency.Config{
-		Limit: 1,
-		Key:   func(r *http.Request) string { return r.Header.Get("Authorization") },
+		Limits: concurrency.Limits{Limit: 1},
+		Key:    func(r *http.Request) string { return r.Header.Get("Authorization") },
 	})
 	var held []*http.Response
 	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) { return okResponse(r, 200), nil }))
@@ -500,7 +502,7 @@ func TestKeysAreIndependent(t *testing.T) {
 }
 
 func TestAcquireReleaseTwice(t *testing.T) {
-	g := concurrency.New(concurrency.Config{Limit: 1})
+	g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{Limit: 1}})
 	release, _ := g.Acquire(context.Background())
 	release(transport.OK)
 	other, _ := g.Acquire(context.Background())
@@ -524,26 +526,28 @@ func (b scheduledBody) ScheduleWait() time.Duration { return b.waited }
 // never raise an adaptive limit, however saturated the gate; the gate
 // learns the wait from the body, through a wrapper of httpbody.OnDone.
 func TestScheduleWaitStopsIncrease(t *testing.T) {
-	for _, wait := range []bool{false, true} {
-		g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxQueue: 100})
-		rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
-			time.Sleep(200 * time.Microsecond) // long enough for a queue to form
-			resp := okResponse(r, 200)
-			if wait {
-				// Under a layer that wraps the body, as telemetry does.
-				resp.Body = httpbody.OnDone(scheduledBody{ReadCloser: resp.Body, waited: time.Millisecond}, func(error) {})
+	synctest.Test(t, func(t *testing.T) {
+		for _, wait := range []bool{false, true} {
+			g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{InitialLimit: 2, MaxQueue: 100}})
+			rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
+				time.Sleep(200 * time.Microsecond) // long enough for a queue to form
+				resp := okResponse(r, 200)
+				if wait {
+					// Under a layer that wraps the body, as telemetry does.
+					resp.Body = httpbody.OnDone(scheduledBody{ReadCloser: resp.Body, waited: time.Millisecond}, func(error) {})
+				}
+				return resp, nil
+			}))
+			saturate(t, rt, 8, 50)
+			s, _ := g.Stats().Key("h")
+			if wait && s.Limit != 2 {
+				t.Errorf("with schedule waits the limit moved to %d, want 2", s.Limit)
 			}
-			return resp, nil
-		}))
-		saturate(t, rt, 8, 50)
-		s, _ := g.Stats().Key("h")
-		if wait && s.Limit != 2 {
-			t.Errorf("with schedule waits the limit moved to %d, want 2", s.Limit)
+			if !wait && s.Limit <= 2 {
+				t.Errorf("without schedule waits the limit stayed at %d", s.Limit)
+			}
 		}
-		if !wait && s.Limit <= 2 {
-			t.Errorf("without schedule waits the limit stayed at %d", s.Limit)
-		}
-	}
+	})
 }
 
 // delegatingLimiter is a limiter that takes its time before it hands the
@@ -563,49 +567,53 @@ func (l delegatingLimiter) Acquire(ctx context.Context, key string, p transport.
 // another limiter wraps was not granted when the gate asked; the gate's
 // wait counts the time the wrapper took.
 func TestGateWaitOfWrappingLimiter(t *testing.T) {
-	const delay = 5 * time.Millisecond
-	g := concurrency.New(concurrency.Config{Limiter: delegatingLimiter{concurrency.NewLimiter(concurrency.Config{}), delay}})
-	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) { return okResponse(r, 200), nil }))
-	rec := new(transport.Record)
-	req, _ := http.NewRequestWithContext(transport.ContextWithRecord(context.Background(), rec), http.MethodGet, "http://h/", nil)
-	resp, err := rt.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	if got := rec.Facts().GateWait; got < delay {
-		t.Errorf("GateWait %v, want at least the %v the wrapping limiter took", got, delay)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 5 * time.Millisecond
+		g := concurrency.New(concurrency.Config{Limiter: delegatingLimiter{concurrency.NewLimiter(concurrency.Config{}), delay}})
+		rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) { return okResponse(r, 200), nil }))
+		rec := new(transport.Record)
+		req, _ := http.NewRequestWithContext(transport.ContextWithRecord(context.Background(), rec), http.MethodGet, "http://h/", nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if got := rec.Facts().GateWait; got < delay {
+			t.Errorf("GateWait %v, want at least the %v the wrapping limiter took", got, delay)
+		}
+	})
 }
 
 // TestBusyLearnedWhenTheResponseStarts: a response that waited to be
 // scheduled teaches the gate when it starts. Closing its stream much later
 // does not undo the raises that answers served at once made meanwhile.
 func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
-	g := concurrency.New(concurrency.Config{InitialLimit: 2, MaxQueue: 1000})
-	rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
-		time.Sleep(200 * time.Microsecond) // long enough for a queue to form
-		resp := okResponse(r, 200)
-		if r.Header.Get("X-Stream") != "" {
-			resp.Body = scheduledBody{ReadCloser: resp.Body, waited: time.Second}
+	synctest.Test(t, func(t *testing.T) {
+		g := concurrency.New(concurrency.Config{Limits: concurrency.Limits{InitialLimit: 2, MaxQueue: 1000}})
+		rt := g.Wrap(fakeTransport(func(r *http.Request) (*http.Response, error) {
+			time.Sleep(200 * time.Microsecond) // long enough for a queue to form
+			resp := okResponse(r, 200)
+			if r.Header.Get("X-Stream") != "" {
+				resp.Body = scheduledBody{ReadCloser: resp.Body, waited: time.Second}
+			}
+			return resp, nil
+		}))
+		req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
+		req.Header.Set("X-Stream", "1")
+		stream, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return resp, nil
-	}))
-	req, _ := http.NewRequest(http.MethodGet, "http://h/", nil)
-	req.Header.Set("X-Stream", "1")
-	stream, err := rt.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	saturate(t, rt, 8, 50)
-	before, _ := g.Stats().Key("h")
-	if before.Limit <= 2 {
-		t.Fatalf("answers served at once left the limit at %d; the test needs a raise", before.Limit)
-	}
-	_ = stream.Body.Close()
-	after, _ := g.Stats().Key("h")
-	if after.Limit != before.Limit || after.InFlight != 0 {
-		t.Errorf("closing the stream moved the limit from %d to %d (%d in flight); want it unchanged, 0",
-			before.Limit, after.Limit, after.InFlight)
-	}
+		saturate(t, rt, 8, 50)
+		before, _ := g.Stats().Key("h")
+		if before.Limit <= 2 {
+			t.Fatalf("answers served at once left the limit at %d; the test needs a raise", before.Limit)
+		}
+		_ = stream.Body.Close()
+		after, _ := g.Stats().Key("h")
+		if after.Limit != before.Limit || after.InFlight != 0 {
+			t.Errorf("closing the stream moved the limit from %d to %d (%d in flight); want it unchanged, 0",
+				before.Limit, after.Limit, after.InFlight)
+		}
+	})
 }

@@ -77,19 +77,6 @@ func okResponse(r *http.Request, code int) *http.Response {
 	}
 }
 
-// waitFor polls cond until it holds; tests use it to reach a state (a
-// request queued), never to assert a duration.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 5000; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // saturate sends each GET requests to http://h/ through rt from each of
 // workers goroutines at once, closing every body, and returns when all are
 // done.

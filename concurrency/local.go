@@ -12,9 +12,9 @@ import (
 // NewLimiter returns the in-process [Limiter] that [New] uses when
 // [Config].Limiter is nil: fixed when cfg.Limit is positive, adaptive
 // otherwise (see the package documentation), with a FIFO queue per key and
-// priority bounded by cfg.MaxQueue and cfg.QueueTimeout. It reads Limit,
-// InitialLimit, MinLimit, MaxLimit, MaxGrowth, MaxQueue, QueueTimeout and
-// OnLimit, and ignores the rest of cfg. It is safe for concurrent use; an
+// priority bounded by cfg.MaxQueue and cfg.QueueTimeout. It reads
+// cfg.Limits, with [Limits.WithDefaults] applied, and cfg.OnLimit, and
+// ignores the rest of cfg. It is safe for concurrent use; an
 // uncontended Acquire and Release neither block nor allocate. Keys are
 // kept for the life of the limiter, so key by something with few values
 // (hosts, models, API keys).
@@ -42,37 +42,19 @@ type localLimiter struct {
 }
 
 func newLocal(cfg Config) *localLimiter {
-	l := &localLimiter{
-		fixed:        max(cfg.Limit, 0),
-		lo:           cfg.MinLimit,
-		hi:           cfg.MaxLimit,
-		initial:      cfg.InitialLimit,
-		growth:       cfg.MaxGrowth,
-		maxQueue:     cfg.MaxQueue,
-		queueTimeout: max(cfg.QueueTimeout, 0),
+	lim := cfg.Limits.WithDefaults()
+	return &localLimiter{
+		fixed:        lim.Limit,
+		lo:           lim.MinLimit,
+		hi:           lim.MaxLimit,
+		initial:      lim.InitialLimit,
+		growth:       lim.MaxGrowth,
+		maxQueue:     lim.MaxQueue,
+		queueTimeout: lim.QueueTimeout,
 		onLimit:      cfg.OnLimit,
 		now:          time.Now,
 		afterFunc:    func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
-	if l.lo <= 0 {
-		l.lo = DefaultMinLimit
-	}
-	if l.hi <= 0 {
-		l.hi = DefaultMaxLimit
-	}
-	if l.hi < l.lo {
-		l.hi = l.lo
-	}
-	if l.initial <= 0 {
-		l.initial = DefaultInitialLimit
-	}
-	if l.maxQueue == 0 {
-		l.maxQueue = DefaultMaxQueue
-	}
-	if l.growth == 0 {
-		l.growth = DefaultMaxGrowth
-	}
-	return l
 }
 
 // keyState is the state of one key. Everything in it is guarded by mu.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pacerhttp/pacer/llmtest"
 )
@@ -62,19 +61,6 @@ func decodeError(t *testing.T, body string) apiError {
 		t.Fatalf("error body %q lacks message, type or code", body)
 	}
 	return e
-}
-
-// eventually polls cond until it holds; the bound only stops a broken test
-// from hanging and is not an assertion on time.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 2000 {
-		if cond() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("never: %s", what)
 }
 
 func newTransport() *http.Transport {

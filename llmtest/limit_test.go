@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -72,10 +73,11 @@ func TestPhasesChangeLimit(t *testing.T) {
 	})
 	defer s.Close()
 	seen := map[int]bool{}
-	eventually(t, "limits 2, 5 and unlimited reported", func() bool {
+	testwait.For(t, func() bool {
 		seen[s.Stats().Limit] = true
 		return seen[2] && seen[5] && seen[0]
-	})
+	}, "limits 2, 5 and unlimited reported")
+
 	for l := range seen {
 		if l != 0 && l != 2 && l != 5 {
 			t.Errorf("reported limit %d is in no phase", l)
@@ -145,7 +147,7 @@ func TestPunishmentEnds(t *testing.T) {
 	if got := s.Stats().Limit; got != 2 && got != 4 {
 		t.Fatalf("limit %d", got)
 	}
-	eventually(t, "punishment ends", func() bool { return s.Stats().Limit == 4 })
+	testwait.For(t, func() bool { return s.Stats().Limit == 4 }, "punishment ends")
 	if m := s.Stats().MeanLimit(); m >= 4 || m < 2 {
 		t.Errorf("mean limit %v, want in [2, 4) after a punished span", m)
 	}

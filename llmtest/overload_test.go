@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -39,11 +40,12 @@ func TestOverloadWindowsRepeatWithPhases(t *testing.T) {
 	defer s.Close()
 	c := s.Client()
 	// Half of every 20ms cycle is overloaded: both answers keep coming.
-	eventually(t, "both 200 and 503 across cycles", func() bool {
+	testwait.For(t, func() bool {
 		do(t, c, s, chatJSON)
 		st := s.Stats()
 		return st.Completed > 3 && st.Overloaded > 3 && st.Elapsed > 60*time.Millisecond
-	})
+	}, "both 200 and 503 across cycles")
+
 }
 
 func TestRandomSlowHeaders(t *testing.T) {

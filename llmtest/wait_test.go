@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -87,10 +88,11 @@ func TestWaitEndsWhenClientGoesAway(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	eventually(t, "the wait ends after the client left", func() bool {
+	testwait.For(t, func() bool {
 		st := s.Stats()
 		return st.InFlight == 0 && st.Canceled == 1
-	})
+	}, "the wait ends after the client left")
+
 }
 
 func TestCloseEndsWaits(t *testing.T) {

@@ -57,7 +57,7 @@ func runProbe(ctx context.Context, o *options) error {
 	}
 	if res.Limit > 0 {
 		o.out.printf("The limit moves with load, so pacer learns it as it goes; to start there instead of low:\n"+
-			"  pacer.NewClient(pacer.Config{Gate: concurrency.Config{InitialLimit: %d}})\n", res.Limit)
+			"  pacer.NewClient(pacer.Config{Gate: concurrency.Config{Limits: concurrency.Limits{InitialLimit: %d}}})\n", res.Limit)
 	}
 	return nil
 }

@@ -12,27 +12,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/pacerhttp/pacer/llmtest"
 )
-
-// pollBound is how long waitFor polls: far beyond what any condition
-// takes on a loaded machine, so that only a real hang fails.
-const pollBound = 10 * time.Second
-
-// waitFor polls cond every millisecond until it holds, and fails the test
-// when it has not held within pollBound.
-func waitFor(t testing.TB, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(pollBound)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", pollBound, what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // lockedBuffer is a log sink safe for the server's goroutines.
 type lockedBuffer struct {

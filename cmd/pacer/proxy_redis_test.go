@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/redis/go-redis/v9"
 )
@@ -41,11 +42,12 @@ func startRedisServer(t *testing.T) string {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer rdb.Close()
-	waitFor(t, func() bool {
+	testwait.For(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		return rdb.Ping(ctx).Err() == nil
 	}, "redis-server to answer PING")
+
 	return "redis://" + addr + "/0"
 }
 
@@ -62,7 +64,7 @@ func TestProxySharedLimitThroughRedis(t *testing.T) {
 	warm := postChat(t, c, b.url, "warm up", true)
 	readEvent(t, bufio.NewReader(warm.Body))
 	warm.Body.Close()
-	waitFor(t, func() bool { return b.inFlight() == 0 }, "b's warm-up to end")
+	testwait.For(t, func() bool { return b.inFlight() == 0 }, "b's warm-up to end")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -92,5 +94,5 @@ func TestProxySharedLimitThroughRedis(t *testing.T) {
 	}
 	cancel()
 	resp.Body.Close()
-	waitFor(t, func() bool { s := stats(b); return len(s.Gate) == 1 && s.Gate[0].InFlight == 0 }, "0 in flight in b's stats")
+	testwait.For(t, func() bool { s := stats(b); return len(s.Gate) == 1 && s.Gate[0].InFlight == 0 }, "0 in flight in b's stats")
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 )
 
@@ -53,7 +54,7 @@ func TestProxyForwardsJSON(t *testing.T) {
 	if n := up.hits.Load(); n != 2 {
 		t.Errorf("upstream saw %d requests, want 2", n)
 	}
-	waitFor(t, func() bool { return tp.inFlight() == 0 }, "0 in flight")
+	testwait.For(t, func() bool { return tp.inFlight() == 0 }, "0 in flight")
 }
 
 // A streamed answer arrives complete; the keep-alive comments sent while
@@ -124,7 +125,7 @@ func TestProxyFlushesEachEvent(t *testing.T) {
 		io.WriteString(w, "data: {\"n\":2}\n\ndata: [DONE]\n\n")
 	}))
 	tp := startProxy(t, up, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), pollBound)
+	ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, tp.url+"/chat/completions", strings.NewReader(chatBody("hi", true)))
 	resp, err := newClient(t).Do(req)
@@ -152,7 +153,7 @@ func rawRequest(t *testing.T, addr, req string) (int, string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(pollBound))
+	conn.SetDeadline(time.Now().Add(testwait.Bound))
 	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +445,7 @@ func TestProxySlowClient(t *testing.T) {
 		br := bufio.NewReaderSize(resp.Body, 16)
 		readEvent(t, br)
 		// The caller lags: the upstream finishes before it reads on.
-		waitFor(t, func() bool { return up.Stats().Completed == 1 }, "the upstream to finish the stream")
+		testwait.For(t, func() bool { return up.Stats().Completed == 1 }, "the upstream to finish the stream")
 		var b [1]byte
 		var rest strings.Builder
 		for {
@@ -461,7 +462,7 @@ func TestProxySlowClient(t *testing.T) {
 			t.Errorf("stream ended without [DONE]")
 		}
 		resp.Body.Close()
-		waitFor(t, func() bool { return tp.inFlight() == 0 }, "0 in flight after the stream was read")
+		testwait.For(t, func() bool { return tp.inFlight() == 0 }, "0 in flight after the stream was read")
 	})
 	t.Run("hangs up", func(t *testing.T) {
 		up := newUpstream(t, llmtest.Config{StreamChunks: 400, ServiceTime: time.Minute})
@@ -479,8 +480,8 @@ func TestProxySlowClient(t *testing.T) {
 		}
 		cancel()
 		resp.Body.Close()
-		waitFor(t, func() bool { return tp.inFlight() == 0 }, "0 in flight after the caller hung up")
-		waitFor(t, func() bool { return up.Stats().Canceled == 1 }, "the upstream to see the stream canceled")
+		testwait.For(t, func() bool { return tp.inFlight() == 0 }, "0 in flight after the caller hung up")
+		testwait.For(t, func() bool { return up.Stats().Canceled == 1 }, "the upstream to see the stream canceled")
 	})
 }
 
@@ -525,13 +526,14 @@ func TestProxyGracefulShutdown(t *testing.T) {
 	readEvent(t, br)
 
 	stop()
-	waitFor(t, func() bool {
+	testwait.For(t, func() bool {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			conn.Close()
 		}
 		return err != nil
 	}, "new connections to be refused")
+
 	rest, err := io.ReadAll(br)
 	if err != nil || !strings.Contains(string(rest), "[DONE]") {
 		t.Errorf("the stream in progress did not finish: %v, %q", err, rest)
@@ -541,7 +543,7 @@ func TestProxyGracefulShutdown(t *testing.T) {
 		if err != nil {
 			t.Errorf("runProxy: %v", err)
 		}
-	case <-time.After(pollBound):
+	case <-time.After(testwait.Bound):
 		t.Fatal("runProxy did not return after the last stream ended")
 	}
 	if l := logs.String(); !strings.Contains(l, "shutting down") || strings.Contains(l, key) {
@@ -565,7 +567,7 @@ func TestProxyShutdownTimeout(t *testing.T) {
 	}
 	select {
 	case <-done:
-	case <-time.After(pollBound):
+	case <-time.After(testwait.Bound):
 		t.Fatal("runProxy did not return after the shutdown timeout")
 	}
 	if !strings.Contains(logs.String(), "shutdown timeout reached") {

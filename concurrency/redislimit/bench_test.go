@@ -31,9 +31,9 @@ func BenchmarkAcquireRelease(b *testing.B) {
 		}
 	})
 	lims := map[string]concurrency.Limiter{
-		"local": concurrency.NewLimiter(concurrency.Config{Limit: 1 << 20}),
+		"local": concurrency.NewLimiter(concurrency.Config{Limits: concurrency.Limits{Limit: 1 << 20}}),
 	}
-	rl := redislimit.New(newClient(b, rs.Addr()), redislimit.Config{Prefix: uniquePrefix(b), Limit: 1 << 20})
+	rl := redislimit.New(newClient(b, rs.Addr()), redislimit.Config{Prefix: uniquePrefix(b), Limits: concurrency.Limits{Limit: 1 << 20}})
 	defer rl.Close()
 	lims["redis"] = rl
 	fb := concurrency.Feedback{Outcome: transport.OK}

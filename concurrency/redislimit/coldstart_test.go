@@ -7,6 +7,7 @@ import (
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -17,7 +18,7 @@ import (
 // the hold, from either process; a fourth request waits. The probe's 429
 // ends the cold start: the next probe is one level.
 func TestColdStartProbesInBlocks(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 40})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 40}})
 	ctx := context.Background()
 	acquire := func(i int) concurrency.Permit {
 		t.Helper()
@@ -46,7 +47,7 @@ func TestColdStartProbesInBlocks(t *testing.T) {
 		t.Errorf("limit in force %d seen by the other process, want 43", got)
 	}
 	waiter := acquireAsync(t, g.lims[1])
-	eventually(t, "the fourth request queued", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the fourth request queued")
 
 	// The top of the block is refused: a failed probe, which leaves the
 	// limit, ends the cold start and holds probing off.

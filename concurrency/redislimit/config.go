@@ -7,9 +7,7 @@ import (
 )
 
 // Defaults applied by [New] to a zero [Config]. The limit bounds default to
-// the gate's own: [concurrency.DefaultInitialLimit],
-// [concurrency.DefaultMinLimit], [concurrency.DefaultMaxLimit] and
-// [concurrency.DefaultMaxQueue].
+// the gate's own, applied by [concurrency.Limits.WithDefaults].
 const (
 	// DefaultPrefix begins the name of every Redis key and channel.
 	DefaultPrefix = "pacer:"
@@ -35,46 +33,25 @@ const (
 
 // Config configures a [Limiter]. The zero value is an adaptive limit shared
 // through keys beginning with [DefaultPrefix], with the gate's default
-// bounds, leases of [DefaultTTL], Redis calls bounded by [DefaultTimeout],
-// and a local fallback of [DefaultFallbackLimit] per key while Redis is
-// unreachable.
+// [concurrency.Limits], leases of [DefaultTTL], Redis calls bounded by
+// [DefaultTimeout], and a local fallback of [DefaultFallbackLimit] per key
+// while Redis is unreachable.
 //
 // Every process sharing a limit must use the same Prefix and should use
-// the same Limit, bounds and TTL: each call applies the calling process's.
+// the same Limits and TTL: each call applies the calling process's.
 type Config struct {
 	// Prefix begins every key and channel name; processes with the same
 	// Prefix and gate key share a limit. Empty means [DefaultPrefix].
 	Prefix string
 
-	// Limit, when positive, makes the shared limit fixed: at most Limit
-	// requests per key in flight across all processes. Zero means
-	// adaptive.
-	Limit int
-
-	// InitialLimit, MinLimit and MaxLimit bound the adaptive limit; zero
-	// means the gate's default. The limit starts at InitialLimit for a key
-	// that Redis does not know yet.
-	InitialLimit int
-	MinLimit     int
-	MaxLimit     int
-
-	// MaxGrowth caps the growth of the adaptive limit per round trip
-	// during its fast cold start, as [concurrency.Config].MaxGrowth does:
-	// zero means [concurrency.DefaultMaxGrowth], 1 or less turns the fast
-	// start off. The cold start belongs to the key in Redis: it runs once,
-	// from when Redis first sees the key until its first 429 or sign of a
-	// full platform.
-	MaxGrowth float64
-
-	// MaxQueue bounds the requests waiting per key, over all processes;
-	// one more fails at once with [concurrency.ErrQueueFull]. Zero means
-	// [concurrency.DefaultMaxQueue]; negative means no queue.
-	MaxQueue int
-
-	// QueueTimeout bounds how long a request waits for a permit before it
-	// fails with [concurrency.ErrQueueTimeout]. Zero means no bound other
-	// than the request's context.
-	QueueTimeout time.Duration
+	// Limits bounds the shared limit as it bounds the gate's own, across
+	// all processes: a positive Limit caps the requests per key in flight
+	// in all of them, MaxQueue bounds the requests waiting per key over
+	// all of them, and InitialLimit is where a key that Redis does not
+	// know yet starts. The cold start belongs to the key in Redis: it
+	// runs once, from when Redis first sees the key until its first 429
+	// or sign of a full platform.
+	concurrency.Limits
 
 	// TTL is the lease time to live; zero means [DefaultTTL]. A process
 	// renews its leases and tickets every TTL/3, so a crashed process's
@@ -129,39 +106,15 @@ type Config struct {
 // config is a Config with its defaults applied.
 type config struct {
 	Config
-	fixed, initial, lo, hi int
-	growth                 float64
-	maxQueue               int // 0: no queue
+	maxQueue int // MaxQueue, or 0 for no queue
 }
 
 func (c Config) resolve() config {
-	r := config{Config: c}
+	c.Limits = c.Limits.WithDefaults()
+	r := config{Config: c, maxQueue: max(c.MaxQueue, 0)}
 	if r.Prefix == "" {
 		r.Prefix = DefaultPrefix
 	}
-	r.fixed = max(c.Limit, 0)
-	r.lo, r.hi, r.initial = c.MinLimit, c.MaxLimit, c.InitialLimit
-	if r.lo <= 0 {
-		r.lo = concurrency.DefaultMinLimit
-	}
-	if r.hi <= 0 {
-		r.hi = concurrency.DefaultMaxLimit
-	}
-	r.hi = max(r.hi, r.lo)
-	if r.initial <= 0 {
-		r.initial = concurrency.DefaultInitialLimit
-	}
-	r.growth = c.MaxGrowth
-	if r.growth == 0 {
-		r.growth = concurrency.DefaultMaxGrowth
-	}
-	switch {
-	case c.MaxQueue == 0:
-		r.maxQueue = concurrency.DefaultMaxQueue
-	case c.MaxQueue > 0:
-		r.maxQueue = c.MaxQueue
-	}
-	r.QueueTimeout = max(r.QueueTimeout, 0)
 	if r.TTL <= 0 {
 		r.TTL = DefaultTTL
 	}

@@ -25,7 +25,7 @@ func ExampleNew() {
 
 	lim := redislimit.New(rdb, redislimit.Config{
 		Prefix:        "myapp:",
-		MaxLimit:      64,
+		Limits:        concurrency.Limits{MaxLimit: 64},
 		FallbackLimit: 2, // per process while Redis is unreachable
 		OnStateChange: func(s redislimit.State, err error) {
 			fmt.Println("shared limit", s, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/pacerhttp/pacer"
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/llmtest"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -79,7 +80,7 @@ func TestSharedLimitFaultMatrix(t *testing.T) {
 			t.Logf("want: %s", row.want)
 			rs := startRedis(t)
 			g := &group{rdb: newClient(t, rs.Addr()), prefix: uniquePrefix(t)}
-			l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: g.prefix, Limit: 4, TTL: sharedTTL, Recheck: 50 * time.Millisecond})
+			l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: g.prefix, Limits: concurrency.Limits{Limit: 4}, TTL: sharedTTL, Recheck: 50 * time.Millisecond})
 			defer l.Close()
 			api := llmtest.NewServer(llmtest.Config{ServiceTime: time.Millisecond})
 			defer api.Close()
@@ -121,10 +122,11 @@ func TestSharedLimitFaultMatrix(t *testing.T) {
 			}
 			// An Acquire given up while Redis was frozen may run when it
 			// thaws; its lease is given back at the next renewal.
-			eventually(t, "the gate empty", func() bool {
+			testwait.For(t, func() bool {
 				s := st.Gate.Stats()
 				return s.InFlight == 0 && s.Queued == 0
-			})
+			}, "the gate empty")
+
 			if errors.Is(row.err, redislimit.ErrClosed) {
 				return
 			}
@@ -132,7 +134,7 @@ func TestSharedLimitFaultMatrix(t *testing.T) {
 				t.Fatalf("call after the fault: %v", err)
 			}
 			key := strings.TrimPrefix(strings.TrimSuffix(api.URL(), "/v1"), "http://") + " deepseek-chat"
-			eventually(t, "no lease left in Redis", func() bool { return g.card(t, key, "leases") == 0 })
+			testwait.For(t, func() bool { return g.card(t, key, "leases") == 0 }, "no lease left in Redis")
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/transport"
 	"github.com/redis/go-redis/v9"
 )
@@ -39,7 +40,7 @@ func TestFrozenRedisHonoursTheCallersContext(t *testing.T) {
 		},
 	})
 	defer lc.Close()
-	l := redislimit.New(lc, redislimit.Config{Prefix: g.prefix, Limit: 2, TTL: ttl, Timeout: 30 * time.Second})
+	l := redislimit.New(lc, redislimit.Config{Prefix: g.prefix, Limits: concurrency.Limits{Limit: 2}, TTL: ttl, Timeout: 30 * time.Second})
 	defer l.Close()
 	ctx := context.Background()
 	pm, err := l.Acquire(ctx, "k", transport.Interactive) // a warm connection
@@ -162,7 +163,7 @@ func TestLeasesPutBackAfterDataLoss(t *testing.T) {
 	g := &group{rdb: newClient(t, rs.Addr()), prefix: uniquePrefix(t)}
 	tr := newTransitions()
 	l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{
-		Prefix: g.prefix, Limit: 2, TTL: 600 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		Prefix: g.prefix, Limits: concurrency.Limits{Limit: 2}, TTL: 600 * time.Millisecond, Timeout: 200 * time.Millisecond,
 		ProbeInterval: 50 * time.Millisecond, FallbackLimit: -1, OnStateChange: tr.record,
 	})
 	defer l.Close()
@@ -179,7 +180,7 @@ func TestLeasesPutBackAfterDataLoss(t *testing.T) {
 	tr.await(t, redislimit.Unavailable)
 	rs.start()
 	tr.await(t, redislimit.Available)
-	eventually(t, "the leases put back", func() bool { return g.card(t, "k", "leases") == 2 })
+	testwait.For(t, func() bool { return g.card(t, "k", "leases") == 2 }, "the leases put back")
 
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
@@ -192,5 +193,5 @@ func TestLeasesPutBackAfterDataLoss(t *testing.T) {
 	for _, pm := range held {
 		release(pm)
 	}
-	eventually(t, "the leases released", func() bool { return g.card(t, "k", "leases") == 0 })
+	testwait.For(t, func() bool { return g.card(t, "k", "leases") == 0 }, "the leases released")
 }

@@ -17,7 +17,7 @@ import (
 // Stats show the shared state.
 func TestGateFixed(t *testing.T) {
 	const k = 3
-	g := newGroup(t, 2, redislimit.Config{Limit: k})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{Limit: k}})
 	srv := llmtest.NewServer(llmtest.Config{ServiceTime: 10 * time.Millisecond, Phases: []llmtest.Phase{{Limit: k, Duration: time.Hour}}})
 	defer srv.Close()
 	gates, clients := gatesOn(g)
@@ -57,7 +57,7 @@ func TestGateAdaptive(t *testing.T) {
 		serverLimit = 6
 		requests    = 600
 	)
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 2}})
 	srv := llmtest.NewServer(llmtest.Config{ServiceTime: 10 * time.Millisecond, Phases: []llmtest.Phase{{Limit: serverLimit, Duration: time.Hour}}})
 	defer srv.Close()
 	key := srv.URL()[len("http://"):len(srv.URL())-len("/v1")] + " m"

@@ -152,9 +152,11 @@ func New(rdb redis.UniversalClient, cfg Config) *Limiter {
 	}
 	if c.FallbackLimit > 0 {
 		l.fallback = concurrency.NewLimiter(concurrency.Config{
-			Limit:        c.FallbackLimit,
-			MaxQueue:     cfg.MaxQueue,
-			QueueTimeout: c.QueueTimeout,
+			Limits: concurrency.Limits{
+				Limit:        c.FallbackLimit,
+				MaxQueue:     c.MaxQueue,
+				QueueTimeout: c.QueueTimeout,
+			},
 		})
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
@@ -238,9 +240,9 @@ func (l *Limiter) state(key string) *keyState {
 			held:    make(map[string]struct{}),
 			waiting: make(map[string]*waiter),
 		}
-		ks.limit.Store(int64(l.cfg.initial))
-		if l.cfg.fixed > 0 {
-			ks.limit.Store(int64(l.cfg.fixed))
+		ks.limit.Store(int64(l.cfg.InitialLimit))
+		if l.cfg.Limit > 0 {
+			ks.limit.Store(int64(l.cfg.Limit))
 		}
 		l.keys[key] = ks
 	}
@@ -275,7 +277,7 @@ func (l *Limiter) run(parent context.Context, s *redis.Script, ks *keyState, arg
 	c := &l.cfg
 	all := make([]any, 0, 10+len(args))
 	all = append(all, c.TTL.Milliseconds(), 2*c.TTL.Milliseconds(), c.StateTTL.Milliseconds(),
-		c.fixed, c.initial, c.lo, c.hi, l.channel, ks.key, c.growth)
+		c.Limit, c.InitialLimit, c.MinLimit, c.MaxLimit, l.channel, ks.key, c.MaxGrowth)
 	all = append(all, args...)
 	v, err := s.Run(ctx, l.rdb, ks.rkeys, all...).Slice()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -51,23 +52,11 @@ func (g *group) card(t *testing.T, key, set string) int64 {
 	return n
 }
 
-// eventually polls cond for a few seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for range 500 {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func release(pm concurrency.Permit) { pm.Release(concurrency.Feedback{Outcome: transport.OK}) }
 
 func TestNeverAboveLimitAcrossLimiters(t *testing.T) {
 	const k = 3
-	g := newGroup(t, 3, redislimit.Config{Limit: k})
+	g := newGroup(t, 3, redislimit.Config{Limits: concurrency.Limits{Limit: k}})
 	var inFlight, peak, ok, canceled atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 30 {
@@ -111,7 +100,7 @@ func TestNeverAboveLimitAcrossLimiters(t *testing.T) {
 }
 
 func TestCancelLeavesNoTrace(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{Limit: 1})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{Limit: 1}})
 	a, b := g.lims[0], g.lims[1]
 	held, err := a.Acquire(context.Background(), "k", transport.Interactive)
 	if err != nil {
@@ -123,7 +112,7 @@ func TestCancelLeavesNoTrace(t *testing.T) {
 		_, err := b.Acquire(ctx, "k", transport.Background)
 		done <- err
 	}()
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled wait returned %v", err)
@@ -153,7 +142,7 @@ func TestCancelLeavesNoTrace(t *testing.T) {
 		}
 		got <- pm
 	}()
-	eventually(t, "the second ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the second ticket")
 	release(held)
 	release(<-got)
 	if n := g.card(t, "k", "leases"); n != 0 {
@@ -162,7 +151,7 @@ func TestCancelLeavesNoTrace(t *testing.T) {
 }
 
 func TestQueueFullAndTimeout(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{Limit: 1, MaxQueue: 1, QueueTimeout: 100 * time.Millisecond})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{Limit: 1, MaxQueue: 1, QueueTimeout: 100 * time.Millisecond}})
 	a, b := g.lims[0], g.lims[1]
 	held, err := a.Acquire(context.Background(), "k", transport.Interactive)
 	if err != nil {
@@ -174,7 +163,7 @@ func TestQueueFullAndTimeout(t *testing.T) {
 		_, err := b.Acquire(context.Background(), "k", transport.Interactive)
 		done <- err
 	}()
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	_, err = a.Acquire(context.Background(), "k", transport.Interactive)
 	var qe *concurrency.QueueError
 	if !errors.Is(err, concurrency.ErrQueueFull) || !errors.As(err, &qe) || qe.MaxQueue != 1 {
@@ -191,7 +180,7 @@ func TestQueueFullAndTimeout(t *testing.T) {
 // TestOrderAcrossLimiters: with the key full, waiters from different
 // limiters are admitted Interactive first, then in arrival order.
 func TestOrderAcrossLimiters(t *testing.T) {
-	g := newGroup(t, 3, redislimit.Config{Limit: 1})
+	g := newGroup(t, 3, redislimit.Config{Limits: concurrency.Limits{Limit: 1}})
 	held, err := g.lims[0].Acquire(context.Background(), "k", transport.Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +208,7 @@ func TestOrderAcrossLimiters(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 			release(pm)
 		})
-		eventually(t, "ticket "+e.name, func() bool { return g.card(t, "k", "queue") == int64(i+1) })
+		testwait.For(t, func() bool { return g.card(t, "k", "queue") == int64(i+1) }, "ticket "+e.name)
 	}
 	release(held)
 	wg.Wait()
@@ -256,7 +245,7 @@ func (g *group) stateField(t *testing.T, key, field string) int {
 // the limit by what it shows (its level − 1, the requests still in
 // flight) and is not a new signal (the epoch stays).
 func TestSharedDecrease(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 4})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 4}})
 	a, b := g.lims[0], g.lims[1]
 	var pms []concurrency.Permit
 	for i := range 4 {
@@ -286,7 +275,7 @@ func TestSharedDecrease(t *testing.T) {
 // rises to its level, once.
 func TestOneProbeAtATime(t *testing.T) {
 	var changes atomic.Int64
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, OnLimit: func(string, int) { changes.Add(1) }})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 2}, OnLimit: func(string, int) { changes.Add(1) }})
 	a, b := g.lims[0], g.lims[1]
 	acquire := func(l *redislimit.Limiter) <-chan concurrency.Permit { return acquireAsync(t, l) }
 
@@ -308,7 +297,7 @@ func TestOneProbeAtATime(t *testing.T) {
 
 	// Another limiter's request does not probe too: it waits.
 	ch := acquire(b)
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	if got, lim := limitOf(b, "k"), g.stateField(t, "k", "limit"); got != 2 || lim != 1 {
 		t.Errorf("second request at the limit: limit in force %d, learned %d; want 2, 1 (one probe at a time)", got, lim)
 	}
@@ -334,7 +323,7 @@ func TestOneProbeAtATime(t *testing.T) {
 // was and holds probing off for a while; a busy answer (503) to a pending
 // probe drops it.
 func TestFailedProbeAndBusy(t *testing.T) {
-	g := newGroup(t, 1, redislimit.Config{InitialLimit: 1})
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 1}})
 	l := g.lims[0]
 	acquire := func() <-chan concurrency.Permit { return acquireAsync(t, l) }
 	// A slow 429 makes the probe gap long enough to answer a pending
@@ -351,7 +340,7 @@ func TestFailedProbeAndBusy(t *testing.T) {
 		t.Fatalf("after a failed probe: limit in force %d, learned %d, epoch %d; want 1, 1, 2", got, lim, ep)
 	}
 	ch := acquire()
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	p3 := <-ch // the next probe, after the hold
 	if got := limitOf(l, "k"); got != 2 {
 		t.Fatalf("limit in force %d with the next probe pending, want 2", got)
@@ -412,7 +401,7 @@ func raiseByProbes(t *testing.T, g *group, n int) []concurrency.Permit {
 // admission is undone, back to the limit it was admitted under, in every
 // process.
 func TestBusyUndoesBlindRaises(t *testing.T) {
-	g := newGroup(t, 2, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	g := newGroup(t, 2, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 2, MinLimit: 1}})
 	firstAnswer(t, g)
 	ctx := context.Background()
 	first, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
@@ -440,7 +429,7 @@ func TestBusyUndoesBlindRaises(t *testing.T) {
 // undoes the raises made while it waited when it starts; the raises made
 // while its stream is read stand when it is released.
 func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
-	g := newGroup(t, 1, redislimit.Config{InitialLimit: 2, MinLimit: 1})
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{InitialLimit: 2, MinLimit: 1}})
 	firstAnswer(t, g)
 	ctx := context.Background()
 	stream, err := g.lims[0].Acquire(ctx, "k", transport.Interactive) // level 1, at limit 2
@@ -483,7 +472,7 @@ func TestBusyLearnedWhenTheResponseStarts(t *testing.T) {
 // TestQueuedPermitBase: a ticket admitted from the queue carries the limit
 // it was admitted under, as one admitted at once does.
 func TestQueuedPermitBase(t *testing.T) {
-	g := newGroup(t, 1, redislimit.Config{Limit: 3})
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{Limit: 3}})
 	l := g.lims[0]
 	ctx := context.Background()
 	var held []concurrency.Permit
@@ -498,7 +487,7 @@ func TestQueuedPermitBase(t *testing.T) {
 		t.Errorf("base %d of a permit admitted at once, want 3", got)
 	}
 	ch := acquireAsync(t, l)
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	release(held[0])
 	queued := <-ch
 	if got := redislimit.PermitBase(queued); got != 3 {
@@ -510,7 +499,7 @@ func TestQueuedPermitBase(t *testing.T) {
 }
 
 func TestFixedLimitIgnoresFeedback(t *testing.T) {
-	g := newGroup(t, 1, redislimit.Config{Limit: 5})
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{Limit: 5}})
 	l := g.lims[0]
 	pm, err := l.Acquire(context.Background(), "k", transport.Interactive)
 	if err != nil {
@@ -523,7 +512,7 @@ func TestFixedLimitIgnoresFeedback(t *testing.T) {
 }
 
 func TestCloseEndsWaiters(t *testing.T) {
-	g := newGroup(t, 1, redislimit.Config{Limit: 1})
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{Limit: 1}})
 	l := g.lims[0]
 	held, err := l.Acquire(context.Background(), "k", transport.Interactive)
 	if err != nil {
@@ -534,7 +523,7 @@ func TestCloseEndsWaiters(t *testing.T) {
 		_, err := l.Acquire(context.Background(), "k", transport.Interactive)
 		done <- err
 	}()
-	eventually(t, "the ticket", func() bool { return g.card(t, "k", "queue") == 1 })
+	testwait.For(t, func() bool { return g.card(t, "k", "queue") == 1 }, "the ticket")
 	l.Close()
 	if err := <-done; !errors.Is(err, redislimit.ErrClosed) {
 		t.Errorf("waiter after Close: %v, want ErrClosed", err)
@@ -559,7 +548,7 @@ func TestCloseEndsWaiters(t *testing.T) {
 // while the request waits for its reply, and report it too.)
 func TestErrorReply(t *testing.T) {
 	var reported, other atomic.Int64
-	g := newGroup(t, 1, redislimit.Config{Limit: 2, OnError: func(err error) {
+	g := newGroup(t, 1, redislimit.Config{Limits: concurrency.Limits{Limit: 2}, OnError: func(err error) {
 		reported.Add(1)
 		if !redis.HasErrorPrefix(err, "WRONGTYPE") {
 			other.Add(1)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/concurrency/redislimit"
+	"github.com/pacerhttp/pacer/internal/testwait"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -62,7 +63,7 @@ func TestRedisOutage(t *testing.T) {
 			prefix := uniquePrefix(t)
 			rdb := newClient(t, rs.Addr())
 			l := redislimit.New(rdb, redislimit.Config{
-				Prefix: prefix, Limit: 1, TTL: time.Second, Timeout: 200 * time.Millisecond,
+				Prefix: prefix, Limits: concurrency.Limits{Limit: 1}, TTL: time.Second, Timeout: 200 * time.Millisecond,
 				Recheck: 30 * time.Millisecond, ProbeInterval: 50 * time.Millisecond,
 				FallbackLimit: mode.fallback, OnStateChange: tr.record,
 			})
@@ -84,7 +85,7 @@ func TestRedisOutage(t *testing.T) {
 				waited <- err
 			}()
 			queued := func() int64 { return rdb.ZCard(ctx, prefix+"{k}:queue").Val() }
-			eventually(t, "the ticket", func() bool { return queued() == 1 })
+			testwait.For(t, func() bool { return queued() == 1 }, "the ticket")
 
 			rs.stop()
 			// The waiter is re-routed when the re-check finds Redis gone.
@@ -166,7 +167,7 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 			for range 2 {
 				tr := newTransitions()
 				l := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{
-					Prefix: prefix, Limit: 3, TTL: time.Second, Timeout: 200 * time.Millisecond,
+					Prefix: prefix, Limits: concurrency.Limits{Limit: 3}, TTL: time.Second, Timeout: 200 * time.Millisecond,
 					Recheck: 30 * time.Millisecond, ProbeInterval: 50 * time.Millisecond,
 					FallbackLimit: mode.fallback, OnStateChange: tr.record,
 				})
@@ -228,10 +229,11 @@ func TestRedisOutageUnderLoad(t *testing.T) {
 			if mode.fallback > 0 && okBy[1].Load() == 0 {
 				t.Error("no progress on the fallback during the outage")
 			}
-			eventually(t, "no leases or tickets left", func() bool {
+			testwait.For(t, func() bool {
 				return rdb.ZCard(context.Background(), prefix+"{k}:leases").Val() == 0 &&
 					rdb.ZCard(context.Background(), prefix+"{k}:queue").Val() == 0
-			})
+			}, "no leases or tickets left")
+
 		})
 	}
 }

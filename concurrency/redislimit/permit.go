@@ -66,7 +66,7 @@ func (pm *permit) Release(fb concurrency.Feedback) {
 // waits for Release. While Redis is unreachable it does nothing.
 func (pm *permit) Responded(fb concurrency.Feedback) {
 	l := pm.l
-	if l.cfg.fixed > 0 || kind(fb) != learnBusy || l.down.Load() {
+	if l.cfg.Limit > 0 || kind(fb) != learnBusy || l.down.Load() {
 		return
 	}
 	v, err := l.run(context.Background(), releaseScript, pm.ks, pm.id, learnBusy, pm.level, pm.epoch, fb.Latency.Microseconds(), pm.base, 1, 0)

@@ -30,7 +30,7 @@ func runWorker(mode string) int {
 	rdb := workerClient(env("REDIS"))
 	defer rdb.Close()
 	ttl, _ := time.ParseDuration(env("TTL"))
-	lim := redislimit.New(rdb, redislimit.Config{Prefix: env("PREFIX"), Limit: atoi("K"), TTL: ttl, Recheck: 50 * time.Millisecond})
+	lim := redislimit.New(rdb, redislimit.Config{Prefix: env("PREFIX"), Limits: concurrency.Limits{Limit: atoi("K")}, TTL: ttl, Recheck: 50 * time.Millisecond})
 	defer lim.Close()
 	switch mode {
 	case "share":
@@ -193,7 +193,7 @@ func TestKilledProcessPermitsReturn(t *testing.T) {
 	if line := w.line(t); line != "HELD" {
 		t.Fatalf("worker said %q", line)
 	}
-	lim := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: prefix, Limit: k, TTL: ttl, Recheck: 50 * time.Millisecond, FallbackLimit: -1,
+	lim := redislimit.New(newClient(t, rs.Addr()), redislimit.Config{Prefix: prefix, Limits: concurrency.Limits{Limit: k}, TTL: ttl, Recheck: 50 * time.Millisecond, FallbackLimit: -1,
 		OnStateChange: func(s redislimit.State, err error) { t.Logf("state %v: %v", s, err) }})
 	defer lim.Close()
 

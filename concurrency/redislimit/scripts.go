@@ -1,6 +1,13 @@
 package redislimit
 
-import "github.com/redis/go-redis/v9"
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pacerhttp/pacer/internal/policy"
+	"github.com/redis/go-redis/v9"
+)
 
 // The scripts share one calling convention, so they share a prelude.
 //
@@ -15,7 +22,10 @@ import "github.com/redis/go-redis/v9"
 // cold start's growth per round trip (at most 1: none). Each script's own
 // arguments start at ARGV[11].
 //
-// Time is the server's (TIME), so the clocks of the processes never meet.
+// Time is the server's (TIME), so the clocks of the processes never meet;
+// the prelude's ${clock} sets nowus, the server's time in µs. The policy's
+// constants are written into the text as ${name} from package policy,
+// the durations in µs: the scripts and the in-process limiter share them.
 // Every call purges expired leases and expired tickets first, and resets
 // the expiry of every key it touches: nothing outlives its use.
 //
@@ -44,9 +54,8 @@ local fixed = tonumber(ARGV[4])
 local lo = tonumber(ARGV[6])
 local hi = tonumber(ARGV[7])
 local growth = tonumber(ARGV[10])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local nowus = tonumber(t[1]) * 1000000 + tonumber(t[2])
+${clock}
+local now = math.floor(nowus / 1000)
 local exp = string.format('%.0f', now + ttl)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -99,21 +108,21 @@ end
 -- permit's hold, but no more than three times the fastest response and
 -- no less than an eighth of it.
 local function gap()
-  local g = 1000
+  local g = ${defaultGap}
   if S.rr > 0 then
-    g = 3 * S.rr
+    g = ${gapRejects} * S.rr
   elseif S.fastest > 0 then
-    g = math.max(S.fastest / 8, math.min(3 * S.fastest, S.held / 8))
+    g = math.max(S.fastest / ${guessShare}, math.min(${gapRejects} * S.fastest, S.held / ${guessShare}))
   end
-  return math.max(g, 200)
+  return math.max(g, ${minGap})
 end
 -- roundtrip (µs) is the round trip the hold and the cold start are
 -- counted in: a permit's hold, or the latency when that is all there is,
 -- within 10 s.
 local function roundtrip()
   local rt = math.max(S.rtt, S.held)
-  if rt <= 0 then return 50000 end
-  return math.min(rt, 10000000)
+  if rt <= 0 then return ${defaultRTT} end
+  return math.min(rt, ${maxRTT})
 end
 -- step is the size of the next probe: during the fast cold start, the
 -- growth a gap allows at growth per round trip; after it, 2^climb levels
@@ -121,9 +130,9 @@ end
 local function step()
   if S.slow == 1 then
     local f = growth ^ (gap() / roundtrip()) - 1
-    return clampn(math.floor(S.limit * f), 1, 16)
+    return clampn(math.floor(S.limit * f), 1, ${slowBurst})
   end
-  return clampn(2 ^ S.climb, 1, clampn(math.floor(S.limit / 8), 1, 16))
+  return clampn(2 ^ S.climb, 1, clampn(math.floor(S.limit / ${climbShare}), 1, ${slowBurst}))
 end
 -- probewait settles a pending probe that went the gap without a 429 (the
 -- limit rises to its top) and returns how long (µs) until a request may
@@ -142,7 +151,7 @@ local function probewait()
     S.raised = S.probe
     S.probe = 0
     S.pleft = 0
-    S.climb = math.min(S.climb + 1, 4)
+    S.climb = math.min(S.climb + 1, ${maxClimb})
     dirty = true
   end
   if S.limit >= hi or S.answered == 0 then return -1 end
@@ -185,6 +194,36 @@ local function touch()
 end
 `
 
+// serverClock is the Lua that sets nowus from the Redis server's clock.
+const serverClock = `local t = redis.call('TIME')
+local nowus = tonumber(t[1]) * 1000000 + tonumber(t[2])`
+
+// script is the script whose text is the prelude and body, expanded with
+// the server's clock.
+func script(body string) *redis.Script {
+	return redis.NewScript(expand(prelude+body, serverClock))
+}
+
+// expand writes clock and the policy's constants into a script's text.
+func expand(text, clock string) string {
+	us := func(d time.Duration) string { return strconv.FormatInt(d.Microseconds(), 10) }
+	return strings.NewReplacer(
+		"${clock}", clock,
+		"${holdRTTs}", strconv.Itoa(policy.HoldRTTs),
+		"${dropStreak}", strconv.Itoa(policy.DropStreak),
+		"${gapRejects}", strconv.Itoa(policy.GapRejects),
+		"${guessShare}", strconv.Itoa(policy.GuessShare),
+		"${climbShare}", strconv.Itoa(policy.ClimbShare),
+		"${smoothing}", strconv.Itoa(policy.Smoothing),
+		"${slowBurst}", strconv.Itoa(policy.SlowBurst),
+		"${maxClimb}", strconv.Itoa(policy.MaxClimb),
+		"${defaultGap}", us(policy.DefaultGap),
+		"${minGap}", us(policy.MinGap),
+		"${defaultRTT}", us(policy.DefaultRTT),
+		"${maxRTT}", us(policy.MaxRTT),
+	).Replace(text)
+}
+
 // acquireScript admits at once when nobody waits and there is room (below
 // the limit, or the one probe at it), else queues a ticket, unless the
 // queue is full.
@@ -194,7 +233,9 @@ end
 // where wait (µs), when positive, is how long until a probe may settle or
 // go; {2, limit, epoch, queued, 0} queue full. The limit returned is the
 // limit in force.
-var acquireScript = redis.NewScript(prelude + `
+var acquireScript = script(acquireBody)
+
+const acquireBody = `
 load()
 local count = redis.call('ZCARD', KEYS[1])
 local qlen = redis.call('ZCARD', KEYS[2])
@@ -219,7 +260,7 @@ redis.call('ZADD', KEYS[2], string.format('%.0f', tonumber(ARGV[12]) * 1e13 + se
 redis.call('ZADD', KEYS[3], exp, id)
 touch()
 return {0, current(), S.epoch, S.limit - count, wait}
-`)
+`
 
 // admitScript admits those of the caller's tickets that are among the
 // first of the queue (priority first, then arrival) that may go now: the
@@ -228,13 +269,15 @@ return {0, current(), S.epoch, S.limit - count, wait}
 // Returns {limit, epoch, wait, id, level, base, id, level, base, ...},
 // where wait (µs), when positive, is how long until a probe may settle or
 // go, and base is the limit admitted freely when that ticket was admitted.
-var admitScript = redis.NewScript(prelude + `
+var admitScript = script(admitBody)
+
+const admitBody = `
 load()
 local count = redis.call('ZCARD', KEYS[1])
 local out = {0, 0, 0}
 local mine = {}
 for i = 11, #ARGV do mine[ARGV[i]] = true end
-local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit + 16 - count, 0))
+local head = redis.call('ZRANGE', KEYS[2], 0, math.max(S.limit + ${slowBurst} - count, 0))
 local ahead = 0
 for i = 1, #head do
   local ok, w = may(count + ahead)
@@ -260,7 +303,7 @@ out[1] = current()
 out[2] = S.epoch
 touch()
 return out
-`)
+`
 
 // releaseScript removes the lease, learns from how the request went, and
 // tells the waiters; or, with ARGV[17] 1, only learns, keeping the lease
@@ -270,7 +313,9 @@ return out
 // limit admitted freely at admission, [17] 1 to keep the lease, [18] how
 // long the permit was held, µs (admission to release).
 // Returns {limit, epoch}.
-var releaseScript = redis.NewScript(prelude + `
+var releaseScript = script(releaseBody)
+
+const releaseBody = `
 load()
 local keep = ARGV[17] == '1'
 if not keep then redis.call('ZREM', KEYS[1], ARGV[11]) end
@@ -297,17 +342,17 @@ if fixed == 0 then
   local hold = tonumber(ARGV[18])
   if kind == 1 and hold > 0 then
     dirty = true
-    if S.held == 0 then S.held = hold else S.held = S.held + (hold - S.held) / 8 end
+    if S.held == 0 then S.held = hold else S.held = S.held + (hold - S.held) / ${smoothing} end
   end
   if lat > 0 then
     dirty = true
     if S.fastest == 0 or lat < S.fastest then S.fastest = lat end
     if kind == 2 then
-      S.rr = math.max(lat, S.rr - math.floor(S.rr / 8))
+      S.rr = math.max(lat, S.rr - math.floor(S.rr / ${smoothing}))
     elseif S.rtt == 0 then
       S.rtt = lat
     else
-      S.rtt = S.rtt + (lat - S.rtt) / 8
+      S.rtt = S.rtt + (lat - S.rtt) / ${smoothing}
     end
   end
   if kind == 2 then
@@ -324,7 +369,7 @@ if fixed == 0 then
       S.epoch = S.epoch + 1
       S.probe = 0
       S.climb = 0
-      S.next = nowus + 5 * roundtrip()
+      S.next = nowus + ${holdRTTs} * roundtrip()
       probed = x > old
     end
     if not probed then
@@ -336,7 +381,7 @@ if fixed == 0 then
         if S.streak > 0 and nowus - S.sat > window then S.streak = 0 end
         S.sat = nowus
         S.streak = S.streak + 1
-        if S.streak >= 3 then
+        if S.streak >= ${dropStreak} then
           lower(math.floor(x / 2))
           S.streak = 0
         end
@@ -373,19 +418,21 @@ end
 if qlen > 0 and not keep then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
 touch()
 return {current(), S.epoch}
-`)
+`
 
 // cancelScript removes a ticket, and the lease it may have become while
 // its holder gave up. ARGV[11] id. Returns {1} when a lease was removed,
 // else {0}.
-var cancelScript = redis.NewScript(prelude + `
+var cancelScript = script(cancelBody)
+
+const cancelBody = `
 redis.call('ZREM', KEYS[2], ARGV[11])
 redis.call('ZREM', KEYS[3], ARGV[11])
 local had = redis.call('ZREM', KEYS[1], ARGV[11])
 if had > 0 and redis.call('ZCARD', KEYS[2]) > 0 then redis.call('PUBLISH', ARGV[8], ARGV[9]) end
 touch()
 return {had}
-`)
+`
 
 // renewScript extends the leases and tickets a process holds, and puts
 // back the leases Redis lost (expired during an outage longer than the TTL,
@@ -393,7 +440,9 @@ return {had}
 // ARGV[11] n, then n lease ids, then ticket ids.
 // Returns {limit, epoch, lost ticket ids...}: tickets neither queued nor
 // admitted (lost with the server's data, or expired).
-var renewScript = redis.NewScript(prelude + `
+var renewScript = script(renewBody)
+
+const renewBody = `
 load()
 local n = tonumber(ARGV[11])
 local out = {current(), S.epoch}
@@ -408,13 +457,15 @@ for i = 12 + n, #ARGV do
 end
 touch()
 return out
-`)
+`
 
 // statsScript returns {limit in force, in flight, queued}: the limit in
 // force is the learned limit, or the level of a pending probe.
-var statsScript = redis.NewScript(prelude + `
+var statsScript = script(statsBody)
+
+const statsBody = `
 load()
 local out = {current(), redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])}
 touch()
 return out
-`)
+`
