@@ -238,8 +238,13 @@ func runMatrix(b *testing.B, sc scenario, stream bool, c matrixContender) matrix
 	)
 	url := srv.URL() + "/chat/completions"
 	deadline := start.Add(sc.run)
-	runCtx, stopRun := context.WithDeadline(ctx, deadline)
+	// The run ends by cancellation, not by a deadline: a caller's request
+	// carries no deadline a second away, and a deadline would make the
+	// retry layer return a 429 it could not wait out before the end.
+	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
+	endRun := time.AfterFunc(time.Until(deadline), stopRun)
+	defer endRun.Stop()
 	for i, model := range sc.models {
 		body := matrixBody(model, stream)
 		for range sc.callers[i] {
