@@ -49,12 +49,14 @@ type faultRow struct {
 	script  []llmtest.Behavior      // what the next requests get
 	timeout time.Duration           // a deadline on the request's context
 	cancel  cancelAt
+	mangle  func(*http.Request) // makes the request one net/http refuses, if set
 
-	status   int   // the status of the response RoundTrip returns; 0: an error
-	err      error // the error RoundTrip returns must match it (errors.Is)
-	attempts int64 // attempts that reached the base transport
-	bodyErr  error // reading the returned body must fail with it; nil: a complete answer
-	badBody  bool  // the body ends cleanly but is not a complete answer
+	status   int    // the status of the response RoundTrip returns; 0: an error
+	err      error  // the error RoundTrip returns must match it (errors.Is)
+	errText  string // when err is nil: the error RoundTrip returns must contain it
+	attempts int64  // attempts that reached the base transport
+	bodyErr  error  // reading the returned body must fail with it; nil: a complete answer
+	badBody  bool   // the body ends cleanly but is not a complete answer
 }
 
 // queuedLimit is the gate's limit in the row that cancels a queued request.
@@ -113,6 +115,16 @@ var faultRows = []faultRow{
 		script:  []llmtest.Behavior{llmtest.SlowHeaders},
 		timeout: 50 * time.Millisecond,
 		err:     context.DeadlineExceeded, attempts: 1,
+	},
+	{
+		fault: "a body shorter than its ContentLength", want: "net/http's error after 1 attempt: a local error is never retried",
+		mangle:  func(r *http.Request) { r.ContentLength += 10 },
+		errText: "ContentLength", attempts: 1,
+	},
+	{
+		fault: "an ftp URL, which net/http refuses", want: "net/http's error after 1 attempt: a local error is never retried",
+		mangle:  func(r *http.Request) { r.URL.Scheme = "ftp" },
+		errText: "unsupported protocol scheme", attempts: 1,
 	},
 	{
 		fault: "truncated JSON with a clean end of body", want: "200 delivered as sent; the caller's decoder reports the truncation",
@@ -273,7 +285,7 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 		}
 	}
 
-	resp, err := chat(ctx, client, srv.URL(), stream)
+	resp, err := chatWith(ctx, client, srv.URL(), stream, row.mangle)
 	for _, h := range held {
 		if err := readAnswer(h, stream); err != nil {
 			t.Errorf("held response: %v", err)
@@ -287,6 +299,12 @@ func runFault(t *testing.T, row faultRow, stream bool) {
 		if err == nil {
 			resp.Body.Close()
 			t.Fatalf("got %d, want an error matching %v", resp.StatusCode, row.err)
+		}
+		if row.err == nil {
+			if !strings.Contains(err.Error(), row.errText) {
+				t.Fatalf("error %v, want one saying %q", err, row.errText)
+			}
+			return
 		}
 		if !errors.Is(err, row.err) {
 			t.Fatalf("error %v, want one matching %v", err, row.err)
@@ -420,6 +438,12 @@ func leadingPadding(_ int64, stream bool, w http.ResponseWriter, r *http.Request
 
 // chat sends a chat completion request to the API at baseURL.
 func chat(ctx context.Context, c *http.Client, baseURL string, stream bool) (*http.Response, error) {
+	return chatWith(ctx, c, baseURL, stream, nil)
+}
+
+// chatWith is chat with the request changed by mangle, when set, before it
+// is sent.
+func chatWith(ctx context.Context, c *http.Client, baseURL string, stream bool, mangle func(*http.Request)) (*http.Response, error) {
 	body := `{"model":"deepseek-chat","messages":[{"role":"user","content":"Say hello."}]}`
 	if stream {
 		body = `{"model":"deepseek-chat","stream":true,"messages":[{"role":"user","content":"Say hello."}]}`
@@ -430,6 +454,9 @@ func chat(ctx context.Context, c *http.Client, baseURL string, stream bool) (*ht
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sk-test")
+	if mangle != nil {
+		mangle(req)
+	}
 	return c.Do(req)
 }
 
