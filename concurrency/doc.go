@@ -45,72 +45,30 @@
 //
 // # The adaptive limit
 //
-// The servers this is built for (DeepSeek and other OpenAI-compatible APIs)
-// cap an account's concurrency at a level they change at will, answer 429
-// at once above it, and punish bursts of 429s with a lower limit. Latency
-// says little (a 429 is fast, an admitted request takes as long as it
-// takes), so the limit is learned from 429s, from requests the server
-// admits, and from the time it kept a request waiting to be scheduled.
-// Each admitted request remembers its level x (the key's requests in
-// flight at its admission, itself included) and the epoch (the number of
-// decreases so far).
+// When [Limits].Limit is zero the gate learns each key's limit from the
+// 429s, from the requests the server admits, and from signs that the
+// platform is full: a 503 or 529, or a success that the server kept
+// waiting to be scheduled (its body reports the wait by a
+// ScheduleWait() time.Duration method, as the keepalive layer's do). What
+// it promises:
 //
-//   - Probe. Up to the limit, requests are admitted freely. When requests
-//     are waiting and the limit is full, one more is admitted as a probe of
-//     the level above. A 429 comes back in well under a round trip, so a
-//     probe that goes three times the time a 429 takes (the gap) without
-//     one fits: the limit rises to its level, and the next probe may go at
-//     once. Each probe that fits doubles the next (a block of levels, at
-//     most an eighth of the limit and 16), so a limit that rose far is
-//     found in a few gaps, while a gate at the server's limit probes one
-//     level at a time and an overshoot costs one 429. No probe goes before
-//     the key's first answer (a success or a 429), when nothing says how
-//     long a 429 takes.
-//   - Fast cold start. Until the first 429 or sign of a full platform, a
-//     probe is a block of levels, sized so that the limit grows by at most
-//     [Limits].MaxGrowth (twice by default) per round trip and by at most
-//     16 levels per gap: a gate that starts at 4 under a limit of 500 finds
-//     it in a few seconds, and an overshoot costs at most 16 429s.
-//   - Hold. A probe that fails costs its 429s and no slot (the limit is
-//     unchanged), and holds probing off for five round trips, so that
-//     sitting at the server's limit costs a few 429s a second, while a
-//     limit that rose is found within that time. A round trip here is how
-//     long a success held its permit, to the end of its body (a stream's
-//     whole length), counted at most as ten seconds.
-//   - Bound. Any other 429 at level x lowers the limit to x−1, and to the
-//     requests still in flight if fewer: the server counts no request that
-//     the gate does not count, so when it rejected, its limit was in
-//     flight. This holds for every 429, so a burst sent before the first
-//     429 came back can bring the limit down to what it shows, but never
-//     further.
-//   - One burst, one signal. Only the first of those 429s per epoch holds
-//     probing off and counts toward a drop; the others were sent before
-//     the decrease and only bound the limit as above. Three counted
-//     decreases in a row, with no success of the epoch between, each
-//     within a gap and a request's share of a round trip of the one
-//     before, mean the server's limit fell far (a step down, a
-//     punishment): the limit halves.
-//   - Busy. A success that waited to be scheduled (its body reports a wait
-//     by a ScheduleWait() time.Duration method), or a 503, means the
-//     platform is full. It is learned when the response starts, not when
-//     its body ends: a pending probe does not count; every raise made
-//     while that request waited is undone, back to the limit it was
-//     admitted under, since probes settle on the silence of 429s, long
-//     before the first byte of an answer can tell of a full platform; a
-//     probe that settled before such an answer came back from its level is
-//     undone too; and none starts for a round trip. Nothing increases the
-//     limit but a probe, and a probe starts only when requests wait.
+//   - The limit rises only by probes: requests admitted above it while
+//     others wait at a full key, never before the key's first answer. A
+//     level that goes three times the time a 429 takes without one fits.
+//   - A 429 at level x (the requests in flight at its admission, itself
+//     included) brings the limit to at most x−1 and to the requests still
+//     in flight. Three quick decreases in a row, with no success between,
+//     halve it. A failed probe leaves it where it was and holds probing
+//     off for five round trips (a permit's whole hold, a stream's whole
+//     length, counted as at most ten seconds).
+//   - A sign of a full platform undoes the raises made while that request
+//     waited and holds probing off for a round trip.
+//   - Until the first 429 or sign of a full platform, the limit grows by
+//     at most [Limits].MaxGrowth per round trip, and never more than 16
+//     requests go above it before a 429 can come back.
 //
-// Compared with the classics: AIMD halves on every loss and so spends much
-// of its time below a steady limit, paying a 429 for every sawtooth; Vegas
-// and Netflix's Gradient2 read queueing from latency, which a server that
-// rejects instead of queueing does not show; AWS's CUBIC client rate
-// limiter remembers the rate of the last throttle and probes beyond it
-// slowly. Here the level of each 429 says how far the limit is, so a step
-// down costs about one 429 per request the server was still serving above
-// its new limit, and a step up is found by the next probe and climbed one
-// gap per level, while sitting at the server's limit costs a few 429s a
-// second, far below what such servers punish.
+// The algorithm, why it is built so, and how it compares with AIMD,
+// Vegas and Gradient2 are in docs/adaptive-limit.md in the repository.
 //
 // [Gate.Stats] reports the limit in force; [Config].OnLimit sees every
 // change.
