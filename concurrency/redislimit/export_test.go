@@ -17,3 +17,6 @@ func TraceScripts() (acquire, release, cancel, stats *redis.Script) {
 	s := func(body string) *redis.Script { return redis.NewScript(expand(prelude+body, clock)) }
 	return s(acquireBody), s(releaseBody), s(cancelBody), s(statsBody)
 }
+
+// AcquireScriptHash is the SHA1 by which the acquire script is called.
+func AcquireScriptHash() string { return acquireScript.Hash() }
