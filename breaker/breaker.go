@@ -1,7 +1,9 @@
 package breaker
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,10 +78,7 @@ func (b *Breaker) StateOf(key string) State {
 // the Breaker's methods.
 func (b *Breaker) EachKey(fn func(key, state string)) {
 	b.mu.RLock()
-	cs := make([]*circuit, 0, len(b.circuits))
-	for _, c := range b.circuits {
-		cs = append(cs, c)
-	}
+	cs := slices.Collect(maps.Values(b.circuits))
 	b.mu.RUnlock()
 	for _, c := range cs {
 		fn(c.key, c.state().String())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -210,21 +212,15 @@ func (l *Limiter) Each(fn func(key string, s concurrency.KeyStats)) {
 		}
 		return
 	}
-	l.keysMu.Lock()
-	all := make([]*keyState, 0, len(l.keys))
-	for _, ks := range l.keys {
-		all = append(all, ks)
-	}
-	l.keysMu.Unlock()
-	for _, ks := range all {
+	l.each(func(ks *keyState) {
 		v, err := l.run(context.Background(), statsScript, ks)
 		if err != nil || len(v) < 3 {
-			continue
+			return
 		}
 		s := concurrency.KeyStats{Limit: toInt(v[0]), InFlight: toInt(v[1]), Queued: toInt(v[2])}
 		l.sawLimit(ks, s.Limit)
 		fn(ks.key, s)
-	}
+	})
 }
 
 // state returns the state of key, made on first use.
@@ -252,10 +248,7 @@ func (l *Limiter) state(key string) *keyState {
 // each calls fn for every key state.
 func (l *Limiter) each(fn func(ks *keyState)) {
 	l.keysMu.Lock()
-	all := make([]*keyState, 0, len(l.keys))
-	for _, ks := range l.keys {
-		all = append(all, ks)
-	}
+	all := slices.Collect(maps.Values(l.keys))
 	l.keysMu.Unlock()
 	for _, ks := range all {
 		fn(ks)

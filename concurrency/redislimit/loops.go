@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -64,10 +66,7 @@ func (l *Limiter) dispatch() {
 			l.markWaiting()
 		}
 		l.dirtyMu.Lock()
-		batch := make([]*keyState, 0, len(l.dirty))
-		for ks := range l.dirty {
-			batch = append(batch, ks)
-		}
+		batch := slices.Collect(maps.Keys(l.dirty))
 		clear(l.dirty)
 		l.dirtyMu.Unlock()
 		for _, ks := range batch {
