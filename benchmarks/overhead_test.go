@@ -21,6 +21,7 @@ import (
 	"github.com/pacerhttp/pacer/concurrency"
 	"github.com/pacerhttp/pacer/keepalive"
 	"github.com/pacerhttp/pacer/otelpacer"
+	"github.com/pacerhttp/pacer/quota"
 	"github.com/pacerhttp/pacer/retry"
 	"github.com/pacerhttp/pacer/transport"
 )
@@ -49,6 +50,7 @@ var overheadContenders = []struct {
 		return concurrency.New(concurrency.Config{}).Wrap(base)
 	}},
 	{"keepalive", func(base http.RoundTripper) http.RoundTripper { return keepalive.New(keepalive.Config{}).Wrap(base) }},
+	{"quota", func(base http.RoundTripper) http.RoundTripper { return quota.New(quota.Config{}).Wrap(base) }},
 	{"otel", func(base http.RoundTripper) http.RoundTripper {
 		t := otelpacer.New(otelpacer.Config{})
 		return transport.Chain(base, t.Wrap, t.WrapAttempt)

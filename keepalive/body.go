@@ -2,7 +2,6 @@ package keepalive
 
 import (
 	"io"
-	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -155,23 +154,23 @@ func (b *body) Read(p []byte) (int, error) {
 		n := copy(p, b.head[b.off:b.end])
 		b.off += n
 		if b.off == b.end && b.headErr != nil {
-			b.idle.stop()
+			b.stopIdle()
 			return n, b.headErr
 		}
 		return n, nil
 	}
 	if b.headErr != nil {
-		b.idle.stop()
+		b.stopIdle()
 		return 0, b.headErr
 	}
-	if b.idle.timer.Load() == nil {
+	if b.idle.dog == nil {
 		return b.filtered(p)
 	}
 	b.idle.touch()
 	n, err := b.filtered(p)
 	b.idle.reading.Store(false)
 	if err != nil {
-		b.idle.stop()
+		b.stopIdle()
 		if b.idle.fired.Load() {
 			err = ErrStalled
 			b.headErr = err
@@ -191,7 +190,7 @@ func (b *body) ScheduleWait() time.Duration { return b.waited }
 // wait that gives up on a body the context's callback is closing returns
 // with the body closed.
 func (b *body) Close() error {
-	b.idle.stop()
+	b.stopIdle()
 	b.closed.Store(true)
 	return b.closeRC()
 }
@@ -207,65 +206,134 @@ func (b *body) closeRC() error {
 	return b.rc.Close()
 }
 
-// idleWatch is the idle deadline of one body ([Config.IdleTimeout]): one
-// timer, armed at the first real byte, that ends the response when a Read
-// has waited for real content longer than the limit. Between Reads the
-// clock does not run against the server: a caller that reads slowly is not
-// a stalled stream. The timer re-arms itself for the time left, so a Read
-// costs one clock reading and no allocation.
+// idleWatch is one body's place in its filter's [watchdog].
 type idleWatch struct {
-	limit   time.Duration
-	now     func() time.Time
-	base    time.Time
-	timer   atomic.Pointer[time.Timer] // nil when the deadline is off
-	since   atomic.Int64               // when the current wait began, in ns from base
-	reading atomic.Bool                // a Read (or the wait) is waiting for content
-	fired   atomic.Bool                // the deadline passed and rc was closed
-	done    atomic.Bool                // stopped: the timer must not re-arm
-}
+	dog     *watchdog    // nil when the deadline is off; set before the body is returned
+	since   atomic.Int64 // when the current wait for content began, in ns from dog.epoch
+	reading atomic.Bool  // a Read (or the wait) is waiting for content
+	fired   atomic.Bool  // the deadline passed and rc was closed
+	done    atomic.Bool  // no longer watched: stopped, or fired
 
-// startIdle arms the idle deadline: the wait for the first real byte has
-// just ended and the wait for the rest begins.
-func (b *body) startIdle(limit time.Duration, now func() time.Time) {
-	w := &b.idle
-	w.limit, w.now, w.base = limit, now, now()
-	w.reading.Store(true)
-	// Armed only once stored, so that the callback always finds it.
-	t := time.AfterFunc(math.MaxInt64, b.onIdle)
-	w.timer.Store(t)
-	t.Reset(limit)
+	// Guarded by dog.mu.
+	listed     bool
+	prev, next *body
 }
 
 // touch marks the start of a wait for content, now.
 func (w *idleWatch) touch() {
-	w.since.Store(int64(w.now().Sub(w.base)))
+	w.since.Store(w.dog.now())
 	w.reading.Store(true)
 }
 
-// stop disarms the deadline for good.
-func (w *idleWatch) stop() {
-	if t := w.timer.Load(); t != nil && !w.done.Swap(true) {
-		t.Stop()
+// stopIdle ends the watch of b for good.
+func (b *body) stopIdle() {
+	w := &b.idle
+	if w.dog == nil || w.done.Swap(true) {
+		return
+	}
+	w.dog.mu.Lock()
+	w.dog.unlink(b)
+	w.dog.mu.Unlock()
+}
+
+// watchdog is the idle deadline of a filter's bodies ([Config.IdleTimeout]):
+// it ends a body whose Read has waited for real content longer than the
+// limit. Between Reads the clock does not run against the server: a caller
+// that reads slowly is not a stalled stream.
+//
+// One timer serves every body of the filter, so that a body costs no timer
+// and a Read one reading of the monotonic clock. The watched bodies form a
+// list; while it is not empty the timer is armed for the earliest deadline
+// a body's Read in progress can reach (a Read that starts later ends later).
+// When it fires, it ends the bodies whose deadline has passed and re-arms.
+// It is not stopped when the last body leaves: its next firing finds the
+// list empty and leaves it disarmed.
+type watchdog struct {
+	limit time.Duration
+	epoch time.Time
+
+	mu    sync.Mutex
+	head  *body
+	timer *time.Timer // made at the first watch
+	armed bool
+}
+
+func newWatchdog(limit time.Duration) *watchdog {
+	return &watchdog{limit: limit, epoch: time.Now()}
+}
+
+// now is the time since epoch in ns, read from the monotonic clock.
+func (d *watchdog) now() int64 { return int64(time.Since(d.epoch)) }
+
+// watch starts the idle deadline of b: the wait for its first real byte has
+// just ended and the wait for the rest begins.
+func (d *watchdog) watch(b *body) {
+	w := &b.idle
+	w.dog = d
+	w.touch()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w.listed, w.prev, w.next = true, nil, d.head
+	if d.head != nil {
+		d.head.idle.prev = b
+	}
+	d.head = b
+	if d.armed {
+		return // armed for a deadline no later than b's
+	}
+	d.armed = true
+	if d.timer == nil {
+		d.timer = time.AfterFunc(d.limit, d.fire)
+	} else {
+		d.timer.Reset(d.limit)
 	}
 }
 
-// onIdle runs when the timer fires: it ends the response if the wait in
-// progress has lasted the limit, and re-arms the timer otherwise.
-func (b *body) onIdle() {
+// unlink takes b off the list, if it is on it. d.mu is held.
+func (d *watchdog) unlink(b *body) {
 	w := &b.idle
-	if w.done.Load() {
+	if !w.listed {
 		return
 	}
-	t := w.timer.Load()
-	if !w.reading.Load() {
-		t.Reset(w.limit)
-		return
+	if w.prev != nil {
+		w.prev.idle.next = w.next
+	} else {
+		d.head = w.next
 	}
-	if waited := w.now().Sub(w.base) - time.Duration(w.since.Load()); waited < w.limit {
-		t.Reset(w.limit - waited)
-		return
+	if w.next != nil {
+		w.next.idle.prev = w.prev
 	}
-	w.fired.Store(true)
-	w.done.Store(true)
-	_ = b.closeRC()
+	w.listed, w.prev, w.next = false, nil, nil
+}
+
+// fire ends the bodies whose Read has waited the limit and re-arms the
+// timer for the earliest deadline left.
+func (d *watchdog) fire() {
+	now := d.now()
+	var stalled []*body
+	d.mu.Lock()
+	next := now + int64(d.limit)
+	for b := d.head; b != nil; {
+		w := &b.idle
+		after := w.next
+		if w.reading.Load() {
+			if deadline := w.since.Load() + int64(d.limit); deadline > now {
+				next = min(next, deadline)
+			} else if w.done.CompareAndSwap(false, true) {
+				w.fired.Store(true)
+				d.unlink(b)
+				stalled = append(stalled, b)
+			}
+		}
+		b = after
+	}
+	d.armed = d.head != nil
+	if d.armed {
+		d.timer.Reset(time.Duration(next - now))
+	}
+	d.mu.Unlock()
+	// Closing may block on the connection: not under the lock.
+	for _, b := range stalled {
+		_ = b.closeRC()
+	}
 }

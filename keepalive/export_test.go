@@ -38,5 +38,19 @@ func ErrorEvent(head []byte) (status int, data []byte) { return errorEvent(head)
 // returned is off or stopped for good.
 func IdleStopped(rc io.ReadCloser) bool {
 	b, ok := rc.(*body)
-	return ok && (b.idle.timer.Load() == nil || b.idle.done.Load())
+	return ok && (b.idle.dog == nil || b.idle.done.Load())
+}
+
+// Watched is the number of bodies the filter's idle deadline watches.
+func Watched(f *Filter) int {
+	if f.idle == nil {
+		return 0
+	}
+	f.idle.mu.Lock()
+	defer f.idle.mu.Unlock()
+	n := 0
+	for b := f.idle.head; b != nil; b = b.idle.next {
+		n++
+	}
+	return n
 }

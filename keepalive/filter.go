@@ -52,10 +52,11 @@ const DefaultIdleTimeout = 5 * time.Minute
 // Filter hides the keep-alive bytes a server sends while a request waits to
 // be scheduled, and turns a connection the server closes during that wait
 // into a retryable error. Create one with [New]; a Filter is safe for
-// concurrent use and holds no per-request state.
+// concurrent use; the only per-request state it holds is the list of the
+// bodies its idle deadline watches.
 type Filter struct {
 	maxWait time.Duration
-	idle    time.Duration // 0: off
+	idle    *watchdog // nil: off
 
 	// Injected by tests.
 	now       func() time.Time
@@ -71,9 +72,13 @@ func New(cfg Config) *Filter {
 	case idle < 0:
 		idle = 0
 	}
+	var dog *watchdog
+	if idle > 0 {
+		dog = newWatchdog(idle)
+	}
 	return &Filter{
 		maxWait: cfg.MaxWait,
-		idle:    idle,
+		idle:    dog,
 		now:     time.Now,
 		afterFunc: func(d time.Duration, fn func()) func() bool {
 			return time.AfterFunc(d, fn).Stop
@@ -228,8 +233,8 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 		b.rec.Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
 	}
 	started := n > 0 && !timerFired
-	if started && f.idle > 0 {
-		b.startIdle(f.idle, f.now)
+	if started && f.idle != nil {
+		f.idle.watch(b)
 	}
 	if started && lookahead {
 		err = b.lookahead()
@@ -270,7 +275,7 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	b.idle.reading.Store(false)
 	if b.headErr != nil {
 		// The body ended with the bytes read so far: no Read will wait.
-		b.idle.stop()
+		b.stopIdle()
 	}
 	if queued {
 		b.waited = waited

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -303,5 +304,73 @@ func TestMaxWaitCoversFirstEvent(t *testing.T) {
 			t.Fatalf("err = %v, want ErrWaitTimeout after 5s", err)
 		}
 		wantCloses(t, &closes, 1)
+	})
+}
+
+// TestIdleDeadlineSharedByBodies checks the one timer a filter keeps for
+// all its bodies: two streams that stall at different times each end
+// exactly IdleTimeout after their own Read began, while a live one beside
+// them is read to the end; the list of watched bodies empties; and a body
+// that comes after the timer has found the list empty and stopped gets its
+// deadline all the same.
+func TestIdleDeadlineSharedByBodies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const idle = 30 * time.Second
+		var closes atomic.Int32
+		stalling := []step{{0, "data: {}\n\n"}, {10 * time.Second, ": keep-alive\n\n"}}
+		live := []step{{0, "data: {}\n\n"}, {5 * time.Second, "data: {}\n\n"}}
+		base := scripted("text/event-stream", &closes, true, stalling, live, stalling, stalling)
+		f := keepalive.New(keepalive.Config{IdleTimeout: idle})
+		rt := f.Wrap(base)
+
+		// stall opens a stream, reads its first event and reports how long
+		// the next Read took to fail with ErrStalled.
+		stall := func(name string) {
+			resp, err := rt.RoundTrip(mustRequest(t, "http://example.invalid/"))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				return
+			}
+			defer resp.Body.Close()
+			buf := make([]byte, 64)
+			if _, err := resp.Body.Read(buf); err != nil {
+				t.Errorf("%s: first Read: %v", name, err)
+				return
+			}
+			start := time.Now()
+			_, err = resp.Body.Read(buf)
+			if waited := time.Since(start); waited != idle || !errors.Is(err, keepalive.ErrStalled) {
+				t.Errorf("%s: Read = %v after %v, want ErrStalled after %v", name, err, waited, idle)
+			}
+		}
+		var done sync.WaitGroup
+		done.Go(func() { stall("first") })
+		synctest.Wait()
+		done.Go(func() {
+			resp, err := rt.RoundTrip(mustRequest(t, "http://example.invalid/"))
+			if err != nil {
+				t.Errorf("live: %v", err)
+				return
+			}
+			defer resp.Body.Close()
+			buf := make([]byte, 64)
+			for i := range 40 { // 200s of events, one every 5s
+				if _, err := resp.Body.Read(buf); err != nil {
+					t.Errorf("live: Read %d: %v", i, err)
+					return
+				}
+			}
+		})
+		time.Sleep(12 * time.Second)
+		done.Go(func() { stall("second") })
+		done.Wait()
+		if n := keepalive.Watched(f); n != 0 {
+			t.Errorf("%d bodies still watched after all were closed", n)
+		}
+		wantCloses(t, &closes, 3)
+
+		time.Sleep(time.Hour) // the timer fires on an empty list and stops
+		stall("after the timer stopped")
+		wantCloses(t, &closes, 4)
 	})
 }
