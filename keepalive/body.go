@@ -208,7 +208,7 @@ func (b *body) closeRC() error {
 
 // idleWatch is one body's place in its filter's [watchdog].
 type idleWatch struct {
-	dog     *watchdog    // nil when the deadline is off; set before the body is returned
+	dog     *watchdog    // the filter's, nil when the deadline is off; set before the body is shared
 	since   atomic.Int64 // when the current wait for content began, in ns from dog.epoch
 	reading atomic.Bool  // a Read (or the wait) is waiting for content
 	fired   atomic.Bool  // the deadline passed and rc was closed
@@ -221,6 +221,9 @@ type idleWatch struct {
 
 // touch marks the start of a wait for content, now.
 func (w *idleWatch) touch() {
+	if w.dog == nil {
+		return
+	}
 	w.since.Store(w.dog.now())
 	w.reading.Store(true)
 }
@@ -265,14 +268,19 @@ func newWatchdog(limit time.Duration) *watchdog {
 // now is the time since epoch in ns, read from the monotonic clock.
 func (d *watchdog) now() int64 { return int64(time.Since(d.epoch)) }
 
-// watch starts the idle deadline of b: the wait for its first real byte has
-// just ended and the wait for the rest begins.
+// watch starts the idle deadline of b, whose b.idle.dog is d: the wait for
+// its first real byte has just ended and the wait for the rest begins. A
+// body closed meanwhile (by its context, or MaxWait) is not watched.
 func (d *watchdog) watch(b *body) {
 	w := &b.idle
-	w.dog = d
 	w.touch()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// stopIdle marks done before it takes d.mu: either it is seen here, or
+	// stopIdle unlinks b after this.
+	if w.done.Load() {
+		return
+	}
 	w.listed, w.prev, w.next = true, nil, d.head
 	if d.head != nil {
 		d.head.idle.prev = b

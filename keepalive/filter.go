@@ -200,6 +200,8 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	start := f.now()
 	b := newBody(resp.Body, kind)
 	b.rec = transport.RecordFrom(ctx)
+	// Set before the callbacks below can close b, which reads it.
+	b.idle.dog = f.idle
 	var stopCtx func() bool
 	if ctx.Done() != nil && !followsContext(resp.Body) {
 		stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })

@@ -1,6 +1,7 @@
 package keepalive_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -157,21 +158,32 @@ func TestIdleDeadlineSparesLiveAndSlow(t *testing.T) {
 // TestIdleDeadlineOff checks that a negative IdleTimeout waits as long as
 // the server takes.
 func TestIdleDeadlineOff(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var closes atomic.Int32
-		base := scripted("application/json", &closes, false,
-			[]step{{0, "\n{\"id\":"}, {time.Hour, "1}"}})
-		rt := keepalive.New(keepalive.Config{IdleTimeout: -1}).Wrap(base)
-		resp, err := rt.RoundTrip(mustRequest(t, "http://example.invalid/"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(resp.Body)
-		if string(got) != `{"id":1}` || err != nil {
-			t.Fatalf("body = %q, %v", got, err)
-		}
-		resp.Body.Close()
-	})
+	for _, tt := range []struct {
+		mediaType string
+		steps     []step
+		want      string
+	}{
+		{"application/json", []step{{0, "\n{\"id\":"}, {time.Hour, "1}"}}, `{"id":1}`},
+		// A stream's first event is read across two Reads an hour apart.
+		{"text/event-stream", []step{{0, ": keep-alive\n\ndata: {\"a\""}, {time.Hour, ":1}\n\n"}}, "data: {\"a\":1}\n\n"},
+	} {
+		t.Run(tt.mediaType, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var closes atomic.Int32
+				base := scripted(tt.mediaType, &closes, false, tt.steps)
+				rt := keepalive.New(keepalive.Config{IdleTimeout: -1}).Wrap(base)
+				resp, err := rt.RoundTrip(mustRequest(t, "http://example.invalid/"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := io.ReadAll(resp.Body)
+				if string(got) != tt.want || err != nil {
+					t.Fatalf("body = %q, %v; want %q", got, err, tt.want)
+				}
+				resp.Body.Close()
+			})
+		})
+	}
 }
 
 // TestIdleDeadlineJSON checks the deadline on a non-streaming answer that
@@ -372,5 +384,30 @@ func TestIdleDeadlineSharedByBodies(t *testing.T) {
 		time.Sleep(time.Hour) // the timer fires on an empty list and stops
 		stall("after the timer stopped")
 		wantCloses(t, &closes, 4)
+	})
+}
+
+// TestContextEndsLookahead checks that a context canceled while a started
+// stream's first event is still being read ends the wait with the
+// context's error, closes the body once, and leaves nothing watched.
+func TestContextEndsLookahead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var closes atomic.Int32
+		base := scripted("text/event-stream", &closes, false,
+			[]step{{0, "data: {\"a\""}, {time.Hour, ":1}\n\n"}})
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			time.Sleep(time.Minute)
+			cancel()
+		}()
+		rt := keepalive.New(keepalive.Config{IdleTimeout: 30 * time.Minute}).Wrap(base)
+		resp, err := rt.RoundTrip(mustRequest(t, "http://example.invalid/").WithContext(ctx))
+		if resp != nil || !errors.Is(err, context.Canceled) {
+			t.Fatalf("RoundTrip = %v, %v; want context.Canceled", resp, err)
+		}
+		wantCloses(t, &closes, 1)
+		// Had the body stayed watched, its deadline would close it again.
+		time.Sleep(time.Hour)
+		wantCloses(t, &closes, 1)
 	})
 }
