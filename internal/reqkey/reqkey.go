@@ -5,6 +5,7 @@ package reqkey
 import (
 	"net/http"
 
+	"github.com/pacerhttp/pacer/internal/intern"
 	"github.com/pacerhttp/pacer/internal/reqscan"
 )
 
@@ -42,13 +43,21 @@ func User(req *http.Request) string {
 	return join(Host(req), f.Model, user)
 }
 
+// keys keeps the keys Model and User return, so that a request to a host
+// and model seen before builds its key without allocating.
+var keys intern.Table
+
 func join(host, model, user string) string {
-	k := host
+	var buf [128]byte
+	k := append(buf[:0], host...)
 	if model != "" && len(model) <= MaxName {
-		k += " " + model
+		k = append(append(k, ' '), model...)
 	}
 	if user != "" && len(user) <= MaxName {
-		k += " user " + user
+		k = append(append(k, " user "...), user...)
 	}
-	return k
+	if len(k) == len(host) {
+		return host
+	}
+	return keys.Bytes(k)
 }

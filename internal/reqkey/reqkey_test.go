@@ -105,3 +105,32 @@ func FuzzUser(f *testing.F) {
 		}
 	})
 }
+
+// TestRepeatKeyAllocatesNothing checks that the key of a request to a host
+// and model seen before costs no allocation beyond the request's GetBody.
+func TestRepeatKeyAllocatesNothing(t *testing.T) {
+	body := `{"model":"deepseek-v4-pro","messages":[{"role":"user","content":"Hi."}],"user_id":"u-17"}`
+	req, err := http.NewRequest(http.MethodPost, "http://api.test/v1/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	getBody := testing.AllocsPerRun(50, func() {
+		rc, _ := req.GetBody()
+		rc.Close()
+	})
+	for _, k := range []struct {
+		name string
+		key  func(*http.Request) string
+		want string
+	}{
+		{"Model", reqkey.Model, "api.test deepseek-v4-pro"},
+		{"User", reqkey.User, "api.test deepseek-v4-pro user u-17"},
+	} {
+		if got := k.key(req); got != k.want {
+			t.Fatalf("%s = %q, want %q", k.name, got, k.want)
+		}
+		if allocs := testing.AllocsPerRun(50, func() { k.key(req) }); allocs > getBody {
+			t.Errorf("%s allocates %v per call, GetBody alone %v", k.name, allocs, getBody)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/pacerhttp/pacer/internal/intern"
 )
 
 // Limit is the most bytes [Scan] reads from a body. A field whose value
@@ -51,7 +53,9 @@ type Fields struct {
 //
 // Scan never reads req.Body, never modifies req, and closes what GetBody
 // returned. It allocates nothing but what GetBody allocates and the strings
-// it returns (an escaped string costs a decode). Safe for concurrent use.
+// it returns, and those only the first time a string is seen: a process
+// keeps one copy of each model and user name (up to [intern.Max]; an
+// escaped string costs a decode). Safe for concurrent use.
 func Scan(req *http.Request) (Fields, bool) {
 	if req == nil || req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
 		return Fields{}, false
@@ -62,15 +66,14 @@ func Scan(req *http.Request) (Fields, bool) {
 	}
 	defer body.Close()
 
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
 
-	n, complete, ok := read(body, buf, req.ContentLength)
+	n, complete, ok := read(body, s.buf[:], req.ContentLength)
 	if !ok {
 		return Fields{}, false
 	}
-	f, ok := scan(buf[:n], complete)
+	f, ok := s.p.scan(s.buf[:n], complete)
 	if !ok {
 		return Fields{}, false
 	}
@@ -82,10 +85,17 @@ func Scan(req *http.Request) (Fields, bool) {
 	return f, true
 }
 
-var bufPool = sync.Pool{New: func() any {
-	b := make([]byte, Limit)
-	return &b
-}}
+// scratch is what one Scan works in. Pooled whole, so that a call neither
+// allocates the buffer nor clears the parser's stack.
+type scratch struct {
+	buf [Limit]byte
+	p   parser
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// names keeps the model and user names Scan returns.
+var names intern.Table
 
 // read fills buf from r, up to len(buf) bytes, stopping early when the
 // first non-space byte shows the body is no JSON object. complete reports
@@ -123,9 +133,10 @@ var (
 
 // scan parses data as a JSON object. When complete is false, data is a
 // prefix: running out of it ends the scan with what was found so far.
-func scan(data []byte, complete bool) (Fields, bool) {
+func (p *parser) scan(data []byte, complete bool) (Fields, bool) {
 	var f Fields
-	p := parser{data: data}
+	p.data, p.i = data, 0
+	defer func() { p.data = nil }() // a pooled parser keeps no body
 	err := p.object(&f)
 	if err == nil {
 		if i := skipSpace(data, p.i); i < len(data) {
@@ -142,6 +153,8 @@ func scan(data []byte, complete bool) (Fields, bool) {
 	}
 }
 
+// parser is a scan's state. Its stack needs no clearing between scans: a
+// container's bit is set when it opens, before it is read.
 type parser struct {
 	data  []byte
 	i     int
@@ -304,7 +317,7 @@ func stringOf(c byte, raw []byte) string {
 		}
 	}
 	if plain {
-		return string(inner)
+		return names.Bytes(inner)
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
