@@ -49,7 +49,15 @@ var overheadContenders = []struct {
 	{"gate", func(base http.RoundTripper) http.RoundTripper {
 		return concurrency.New(concurrency.Config{}).Wrap(base)
 	}},
+	// The gate keyed by host alone, as it was before it keyed by model: what
+	// reading the model from the body costs is gate minus this.
+	{"gate-by-host", func(base http.RoundTripper) http.RoundTripper {
+		return concurrency.New(concurrency.Config{Key: concurrency.HostKey}).Wrap(base)
+	}},
 	{"keepalive", func(base http.RoundTripper) http.RoundTripper { return keepalive.New(keepalive.Config{}).Wrap(base) }},
+	{"keepalive-without-idle", func(base http.RoundTripper) http.RoundTripper {
+		return keepalive.New(keepalive.Config{IdleTimeout: -1}).Wrap(base)
+	}},
 	{"quota", func(base http.RoundTripper) http.RoundTripper { return quota.New(quota.Config{}).Wrap(base) }},
 	{"otel", func(base http.RoundTripper) http.RoundTripper {
 		t := otelpacer.New(otelpacer.Config{})
@@ -63,6 +71,17 @@ var overheadContenders = []struct {
 		return transport.Chain(base, t.Wrap, t.WrapAttempt)
 	}},
 	{"pacer", func(base http.RoundTripper) http.RoundTripper { return pacer.New(pacer.Config{Base: base}) }},
+	// The stack with only what it did before it keyed the gate by model,
+	// bounded the idle time of a started response and paced quotas: the
+	// cost of those three is pacer minus this.
+	{"pacer-as-before", func(base http.RoundTripper) http.RoundTripper {
+		return pacer.New(pacer.Config{
+			Base:      base,
+			Gate:      concurrency.Config{Key: concurrency.HostKey},
+			KeepAlive: keepalive.Config{IdleTimeout: -1},
+			Without:   pacer.LayerQuota,
+		})
+	}},
 	{"pacer-without-telemetry", func(base http.RoundTripper) http.RoundTripper {
 		return pacer.New(pacer.Config{Base: base, Without: pacer.LayerTelemetry})
 	}},

@@ -19,7 +19,11 @@ func HostKey(req *http.Request) string { return reqkey.Host(req) }
 // The body is read from a copy made by req.GetBody (which
 // [http.NewRequest] sets for in-memory bodies, and the retry layer for the
 // bodies it buffers), and only its first 64 KiB; the request's own Body is
-// never read. A request without GetBody keys by host.
+// never read. A request without GetBody keys by host. Reading stops at
+// the model (the first "model", should the body name two), so an SDK that
+// writes the model first pays the same for a long conversation as for a
+// short one, and what follows is not checked: a body that is no valid JSON
+// is the server's to refuse.
 func ModelKey(req *http.Request) string { return reqkey.Model(req) }
 
 // UserKey is [ModelKey] followed by " user " and the body's "user_id"

@@ -23,10 +23,10 @@ func Host(req *http.Request) string {
 }
 
 // Model is Host, followed by a space and the top-level "model" of the
-// request's JSON body when it names one ([reqscan.Scan]): the key of one
-// model's limit on one host.
+// request's JSON body when it names one ([reqscan.Names], which stops
+// reading at the model): the key of one model's limit on one host.
 func Model(req *http.Request) string {
-	f, _ := reqscan.Scan(req)
+	f, _ := reqscan.Names(req, false)
 	return join(Host(req), f.Model, "")
 }
 
@@ -35,7 +35,7 @@ func Model(req *http.Request) string {
 // the key of one end user's limit on one model. Without either it is
 // Model.
 func User(req *http.Request) string {
-	f, _ := reqscan.Scan(req)
+	f, _ := reqscan.Names(req, true)
 	user := f.UserID
 	if user == "" {
 		user = f.User

@@ -29,7 +29,10 @@ func TestKeys(t *testing.T) {
 			host: "api.test", model: "api.test", user: "api.test user u"},
 		{name: "not a string", body: `{"model":5}`, host: "api.test", model: "api.test", user: "api.test"},
 		{name: "not JSON", body: `model=m`, host: "api.test", model: "api.test", user: "api.test"},
-		{name: "invalid JSON", body: `{"model":"m",`, host: "api.test", model: "api.test", user: "api.test"},
+		// The model key reads no further than the model; the user key reads
+		// on for a user_id, and finds the body is not JSON.
+		{name: "invalid after the model", body: `{"model":"m",`, host: "api.test", model: "api.test m", user: "api.test"},
+		{name: "invalid before the model", body: `{"x":01,"model":"m"}`, host: "api.test", model: "api.test", user: "api.test"},
 		{name: "too long", body: `{"model":"` + long + `","user":"u"}`,
 			host: "api.test", model: "api.test", user: "api.test user u"},
 		{name: "escaped", body: `{"model":"a\u0062c"}`, host: "api.test", model: "api.test abc", user: "api.test abc"},

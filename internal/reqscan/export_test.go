@@ -7,5 +7,6 @@ package reqscan
 func ScanBytes(data []byte, complete bool) (Fields, bool) {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	return s.p.scan(data, complete)
+	f, _, ok := s.p.scan(data, complete, 0)
+	return f, ok
 }

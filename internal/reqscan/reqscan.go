@@ -57,6 +57,37 @@ type Fields struct {
 // keeps one copy of each model and user name (up to [intern.Max]; an
 // escaped string costs a decode). Safe for concurrent use.
 func Scan(req *http.Request) (Fields, bool) {
+	return scanRequest(req, 0)
+}
+
+// Names reports the top-level "model", "user" and "user_id" of req's JSON
+// body as [Scan] does, but reads and checks the body only as far as it
+// must: it stops at the first top-level "model" or, when users is set,
+// once it has found both "model" and "user_id" (which a key prefers to
+// "user"). Where it stops, it stops reading: what follows is not checked,
+// so a body that is valid JSON only up to its model still names it, and a
+// later duplicate of a field it stopped at is not seen. Only Model, User
+// and UserID are set.
+//
+// A key needs no more: a body that is not JSON is the server's to refuse,
+// and the gate reads the model from the first bytes of the bodies of SDKs
+// that put it first, however long their conversations.
+func Names(req *http.Request, users bool) (Fields, bool) {
+	stop := fieldSet(1) << model
+	if users {
+		stop |= 1 << userID
+	}
+	f, ok := scanRequest(req, stop)
+	f.MaxTokens, f.MaxCompletionTokens, f.Length, f.Truncated = 0, 0, 0, false
+	return f, ok
+}
+
+// firstRead is how much of a body a scan that may stop early reads first.
+const firstRead = 4 << 10
+
+// scanRequest is Scan, ending early once the fields in stop are found (or
+// never, when stop is empty).
+func scanRequest(req *http.Request, stop fieldSet) (Fields, bool) {
 	if req == nil || req.GetBody == nil || req.Body == nil || req.Body == http.NoBody {
 		return Fields{}, false
 	}
@@ -69,11 +100,21 @@ func Scan(req *http.Request) (Fields, bool) {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
 
-	n, complete, ok := read(body, s.buf[:], req.ContentLength)
+	size := Limit
+	if stop != 0 {
+		size = firstRead
+	}
+	n, complete, ok := read(body, s.buf[:size], 0, req.ContentLength)
 	if !ok {
 		return Fields{}, false
 	}
-	f, ok := s.p.scan(s.buf[:n], complete)
+	f, stopped, ok := s.p.scan(s.buf[:n], complete, stop)
+	if ok && !stopped && !complete && size < Limit {
+		// The fields were not in the first bytes: read on, and scan it all.
+		if n, complete, ok = read(body, s.buf[:Limit], n, req.ContentLength); ok {
+			f, _, ok = s.p.scan(s.buf[:n], complete, stop)
+		}
+	}
 	if !ok {
 		return Fields{}, false
 	}
@@ -81,7 +122,7 @@ func Scan(req *http.Request) (Fields, bool) {
 	if req.ContentLength > 0 {
 		f.Length = req.ContentLength
 	}
-	f.Truncated = !complete
+	f.Truncated = !complete && !stopped
 	return f, true
 }
 
@@ -97,10 +138,11 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // names keeps the model and user names Scan returns.
 var names intern.Table
 
-// read fills buf from r, up to len(buf) bytes, stopping early when the
-// first non-space byte shows the body is no JSON object. complete reports
-// that the body ended within buf.
-func read(r io.Reader, buf []byte, contentLength int64) (n int, complete, ok bool) {
+// read fills buf[n:] from r, up to len(buf) bytes in all, stopping early
+// when the first non-space byte shows the body is no JSON object, and
+// returns the bytes in buf. complete reports that the body ended within
+// buf.
+func read(r io.Reader, buf []byte, n int, contentLength int64) (_ int, complete, ok bool) {
 	checked := false
 	for n < len(buf) {
 		m, err := r.Read(buf[n:])
@@ -121,7 +163,8 @@ func read(r io.Reader, buf []byte, contentLength int64) (n int, complete, ok boo
 		}
 	}
 	// A full buffer: the body ended exactly here only if its stated length
-	// says so; otherwise reading on to find out would pass the limit.
+	// says so; otherwise reading on to find out would pass the limit (or, for
+	// a first read, cost a read).
 	return n, contentLength == int64(n), true
 }
 
@@ -131,11 +174,15 @@ var (
 	errSyntax = errors.New("reqscan: not JSON")
 )
 
+// errStop ends a scan that found what it was asked for.
+var errStop = errors.New("reqscan: found")
+
 // scan parses data as a JSON object. When complete is false, data is a
-// prefix: running out of it ends the scan with what was found so far.
-func (p *parser) scan(data []byte, complete bool) (Fields, bool) {
-	var f Fields
-	p.data, p.i = data, 0
+// prefix: running out of it ends the scan with what was found so far. A
+// scan stops, unchecked past that point, where the fields in stop have all
+// been found (stopped); an empty stop never stops.
+func (p *parser) scan(data []byte, complete bool, stop fieldSet) (f Fields, stopped, ok bool) {
+	p.data, p.i, p.stop, p.found = data, 0, stop, 0
 	defer func() { p.data = nil }() // a pooled parser keeps no body
 	err := p.object(&f)
 	if err == nil {
@@ -145,20 +192,23 @@ func (p *parser) scan(data []byte, complete bool) (Fields, bool) {
 	}
 	switch {
 	case err == nil:
-		return f, true
+		return f, false, true
+	case err == errStop:
+		return f, true, true
 	case err == errEOF && !complete:
-		return f, true
+		return f, false, true
 	default:
-		return Fields{}, false
+		return Fields{}, false, false
 	}
 }
 
 // parser is a scan's state. Its stack needs no clearing between scans: a
 // container's bit is set when it opens, before it is read.
 type parser struct {
-	data  []byte
-	i     int
-	stack [maxDepth/64 + 1]uint64 // bit set: the open container is an array
+	data        []byte
+	i           int
+	stop, found fieldSet
+	stack       [maxDepth/64 + 1]uint64 // bit set: the open container is an array
 }
 
 func skipSpace(b []byte, i int) int {
@@ -195,6 +245,9 @@ func (p *parser) expect(c byte) error {
 
 // field names the fields Fields records.
 type field int
+
+// fieldSet is a set of fields, bit 1<<f for field f.
+type fieldSet uint8
 
 const (
 	other field = iota
@@ -261,6 +314,11 @@ func (p *parser) object(f *Fields) error {
 		}
 		if err := p.member(f, key); err != nil {
 			return err
+		}
+		if p.stop != 0 && key != other {
+			if p.found |= 1 << key; p.found&p.stop == p.stop {
+				return errStop
+			}
 		}
 		if c, err = p.peek(); err != nil {
 			return err

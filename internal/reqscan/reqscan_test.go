@@ -245,7 +245,98 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("prefix %q reported a field the body lacks (-want +got):\n%s", data[:k], diff)
 			}
 		}
+		// Names reads less but, on a valid body that names each field once,
+		// finds what Scan finds.
+		for _, users := range []bool{false, true} {
+			names, nok := reqscan.Names(request(t, string(data)), users)
+			if wok && !nok {
+				t.Fatalf("Names(%q, %v) rejected a valid body", data, users)
+			}
+			if !nok && names != (reqscan.Fields{}) {
+				t.Fatalf("Names(%q, %v) rejected the body but reported %+v", data, users, names)
+			}
+			if wok && once(data) {
+				w := reqscan.Fields{Model: want.Model, User: want.User, UserID: want.UserID}
+				if diff := cmp.Diff(sub(w, names), names); diff != "" {
+					t.Fatalf("Names(%q, %v) reported a field the body lacks (-want +got):\n%s", data, users, diff)
+				}
+				if names.Model != w.Model || (users && names.UserID != w.UserID) {
+					t.Fatalf("Names(%q, %v) = %+v, want %+v", data, users, names, w)
+				}
+			}
+		}
 	})
+}
+
+// TestNames checks where Names stops: at the first model, or once it has
+// the model and the user_id; and that it reads past its first read when it
+// must.
+func TestNames(t *testing.T) {
+	pad := `"messages":[{"role":"user","content":"` + strings.Repeat("x", 5000) + `"}]`
+	for _, c := range []struct {
+		name  string
+		body  string
+		users bool
+		want  reqscan.Fields
+		ok    bool
+	}{
+		{"model first, bad tail", `{"model":"m","user":"u",]`, false, reqscan.Fields{Model: "m"}, true},
+		{"user before model", `{"user":"u","model":"m"`, false, reqscan.Fields{Model: "m", User: "u"}, true},
+		{"users: stops at user_id", `{"model":"m","user_id":"id", oops`, true, reqscan.Fields{Model: "m", UserID: "id"}, true},
+		{"users: reads on for user_id", `{"model":"m","user":"u", oops`, true, reqscan.Fields{}, false},
+		{"users: no user_id, valid", `{"model":"m","user":"u"}`, true, reqscan.Fields{Model: "m", User: "u"}, true},
+		{"first model wins", `{"model":"a","model":"b"}`, false, reqscan.Fields{Model: "a"}, true},
+		{"model not a string", `{"model":5,"model":"b"}`, false, reqscan.Fields{}, true},
+		{"model past the first read", `{` + pad + `,"model":"late"}`, false, reqscan.Fields{Model: "late"}, true},
+		{"bad before the model", `{"a":tru,"model":"m"}`, false, reqscan.Fields{}, false},
+		{"not an object", `["model"]`, false, reqscan.Fields{}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := reqscan.Names(request(t, c.body), c.users)
+			if ok != c.ok || got != c.want {
+				t.Fatalf("Names = %+v, %v; want %+v, %v", got, ok, c.want, c.ok)
+			}
+		})
+	}
+}
+
+// TestNamesReadsOnlyWhatItNeeds checks that Names stops reading a long
+// body once it has the model, and that Scan reads to its limit.
+func TestNamesReadsOnlyWhatItNeeds(t *testing.T) {
+	body := `{"model":"m","messages":[{"content":"` + strings.Repeat("x", 3*reqscan.Limit) + `"}]}`
+	var read countingReader
+	req, err := http.NewRequest(http.MethodPost, "https://api.example.com/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.GetBody = func() (io.ReadCloser, error) {
+		read.r = strings.NewReader(body)
+		return io.NopCloser(&read), nil
+	}
+	if f, ok := reqscan.Names(req, false); !ok || f.Model != "m" {
+		t.Fatalf("Names = %+v, %v", f, ok)
+	}
+	if read.n > 4<<10 {
+		t.Errorf("Names read %d bytes to find a model in the first 12", read.n)
+	}
+	read.n = 0
+	if f, ok := reqscan.Scan(req); !ok || f.Model != "m" || !f.Truncated {
+		t.Fatalf("Scan = %+v, %v", f, ok)
+	}
+	if read.n != reqscan.Limit {
+		t.Errorf("Scan read %d bytes, want its limit %d", read.n, reqscan.Limit)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // once reports whether no field key occurs twice in data (cheaply, by text).
