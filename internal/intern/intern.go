@@ -27,24 +27,24 @@ func (t *Table) Bytes(b []byte) string {
 			return s
 		}
 	}
-	s := string(b)
-	t.add(s)
-	return s
+	return t.add(string(b))
 }
 
-func (t *Table) add(s string) {
+// add keeps s unless the table is full, and returns the kept copy: s, or
+// the copy another caller added first.
+func (t *Table) add(s string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.set.Load()
 	n := 0
 	if old != nil {
-		if _, ok := (*old)[s]; ok {
-			return
+		if kept, ok := (*old)[s]; ok {
+			return kept
 		}
 		n = len(*old)
 	}
 	if n >= Max {
-		return
+		return s
 	}
 	set := make(map[string]string, n+1)
 	if old != nil {
@@ -54,6 +54,7 @@ func (t *Table) add(s string) {
 	}
 	set[s] = s
 	t.set.Store(&set)
+	return s
 }
 
 // Len is the number of strings the table keeps.
