@@ -52,8 +52,7 @@ const maxEmptyReads = 100
 // it, or the idle deadline.
 type body struct {
 	rc       io.ReadCloser
-	kind     uint8
-	sse      sseFilter
+	sse      *sseFilter // a stream's, in its sseHead; nil for JSON
 	json     jsonFilter
 	head     []byte // headArr[:], or a stream's larger buffer
 	off, end int
@@ -61,16 +60,25 @@ type body struct {
 	waited   time.Duration // the schedule wait, set before the body is returned
 	rec      *transport.Record
 	closeMu  sync.Mutex
-	rcClosed bool        // rc has been closed; guarded by closeMu
+	rcClosed bool // rc has been closed; guarded by closeMu
+	kind     uint8
 	closed   atomic.Bool // set by the first Close; Read fails after it
 	idle     idleWatch
 	headArr  [headSize]byte
 }
 
+// sseHead is what a stream's body holds beyond a JSON body's, allocated in
+// one piece: its filter and the first buffer of its head.
+type sseHead struct {
+	filter sseFilter
+	buf    [sseHeadSize]byte
+}
+
 func newBody(rc io.ReadCloser, kind uint8) *body {
 	b := &body{rc: rc, kind: kind}
 	if kind == kindSSE {
-		b.head = make([]byte, sseHeadSize)
+		h := new(sseHead)
+		b.sse, b.head = &h.filter, h.buf[:]
 	} else {
 		b.head = b.headArr[:]
 	}
