@@ -26,8 +26,9 @@
 // Each key has its own limit, queue and learned state. The default key,
 // [ModelKey], is the host and the top-level "model" of the request's JSON
 // body, since providers such as DeepSeek limit each model on its own; it
-// reads a copy of the body's first 64 KiB from req.GetBody, never the body
-// itself, and a request with no model keys by host. [HostKey] and
+// reads a copy of the body from req.GetBody as far as the model and never
+// past its first 64 KiB, never the body itself, and a request with no
+// model keys by host. [HostKey] and
 // [UserKey] key coarser and finer. A gate keeps the state of every key it
 // has seen for as long as it lives, so a key should name something of
 // which there are few (hosts, models, accounts); model and user names
