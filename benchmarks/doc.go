@@ -11,9 +11,14 @@
 // times each against the bare base in alternating batches, which is what
 // shows a contender's own cost on a machine whose speed drifts.
 //
+// BenchmarkTimeline runs the matrix's rows with the oracle and the default
+// stack and logs the server's mean requests in flight per 250 ms of each:
+// where a row's goodput goes missing.
+//
 // It has no code of its own; run it with go test:
 //
 //	go test -run='^$' -bench=Overhead -benchtime=200ms ./benchmarks
 //	go test -run='^$' -bench=Goodput -benchtime=1x ./benchmarks
 //	go test -run='^$' -bench=Matrix -benchtime=1x ./benchmarks
+//	go test -run='^$' -bench='Timeline/step16-6-24/net1-5ms/json' -benchtime=1x -v ./benchmarks
 package benchmarks
