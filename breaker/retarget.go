@@ -133,7 +133,7 @@ func (r *retargeter) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	return r.base.RoundTrip(out)
+	return roundtrip.Do(r.base, out)
 }
 
 func (r *retargeter) rewriteURL(in *url.URL) *url.URL {

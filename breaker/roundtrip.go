@@ -1,17 +1,12 @@
 package breaker
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
 	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
-
-// errNoResponse replaces the (nil, nil) of a base transport that breaks the
-// [http.RoundTripper] contract.
-var errNoResponse = errors.New("breaker: base transport returned neither a response nor an error")
 
 // roundTripper is the transport returned by [Breaker.Wrap].
 //
@@ -73,7 +68,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			c.settle(probe, failure)
 		}
 	}()
-	resp, err := t.base.RoundTrip(req)
+	resp, err := roundtrip.Do(t.base, req)
 	returned = true
 	if err != nil {
 		v := b.verdict(transport.Classify(nil, err))
@@ -81,11 +76,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 			c.giveBack(gen)
 		}
 		c.settle(probe, v)
-		return resp, err
-	}
-	if resp == nil {
-		c.settle(probe, failure)
-		return nil, errNoResponse
+		return nil, err
 	}
 	outcome := transport.ClassifyStatus(resp.StatusCode)
 	if outcome == transport.RateLimited && b.cfg.CountRateLimited {
@@ -126,7 +117,7 @@ func (t *roundTripper) refuse(req *http.Request, c *circuit, st State, rec *tran
 		})
 	}
 	if useFallback {
-		return fb.RoundTrip(req)
+		return roundtrip.Do(fb, req)
 	}
 	httpbody.CloseRequest(req)
 	return nil, &OpenError{Key: c.key, State: st, Remaining: c.remaining()}

@@ -10,10 +10,6 @@ import (
 	"github.com/pacerhttp/pacer/transport"
 )
 
-// errNoResponse is returned when the transport under the gate breaks the
-// RoundTripper contract by returning neither a response nor an error.
-var errNoResponse = errors.New("concurrency: transport returned neither a response nor an error")
-
 // Wrap returns a transport that sends each request through base once the
 // gate admits it (a nil base means [http.DefaultTransport]). A request
 // waits in its key's queue while the key is at its limit; it fails without
@@ -83,18 +79,13 @@ func (t *gateTransport) RoundTrip(req *http.Request) (resp *http.Response, err e
 			at.release(transport.NetworkError)
 		}
 	}()
-	resp, err = t.base.RoundTrip(req)
+	resp, err = roundtrip.Do(t.base, req)
 	returned = true
 	at.latency = g.since(admitted)
 
 	if err != nil {
-		httpbody.DiscardResponse(resp)
 		at.release(transport.Classify(nil, err))
 		return nil, err
-	}
-	if resp == nil {
-		at.release(transport.NetworkError)
-		return nil, errNoResponse
 	}
 	at.outcome = transport.ClassifyStatus(resp.StatusCode)
 	if at.outcome == transport.RateLimited {

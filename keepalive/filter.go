@@ -179,9 +179,9 @@ type roundTripper struct {
 }
 
 func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp == nil {
-		return resp, err
+	resp, err := roundtrip.Do(t.next, req)
+	if err != nil {
+		return nil, err
 	}
 	kind := bodyKindOf(req, resp)
 	if kind == kindNone {

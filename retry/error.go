@@ -1,7 +1,6 @@
 package retry
 
 import (
-	"errors"
 	"strconv"
 )
 
@@ -24,7 +23,3 @@ func (e *Error) Error() string {
 
 // Unwrap returns the last attempt's error.
 func (e *Error) Unwrap() error { return e.Err }
-
-// errNilResponse stands for a base transport that broke the RoundTripper
-// contract by returning neither a response nor an error.
-var errNilResponse = errors.New("retry: base transport returned neither a response nor an error")

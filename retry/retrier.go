@@ -141,14 +141,7 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	)
 	for attempt := 1; ; attempt++ {
 		rec.Update(func(f *transport.Facts) { f.Attempts = attempt })
-		resp, err := t.next.RoundTrip(attemptReq)
-		switch {
-		case err != nil && resp != nil:
-			httpbody.DiscardResponse(resp)
-			resp = nil
-		case err == nil && resp == nil:
-			err = errNilResponse
-		}
+		resp, err := roundtrip.Do(t.next, attemptReq)
 		outcome := transport.Classify(resp, err)
 		if outcome == transport.Rejected && (prevResp != nil || prevErr != nil) && ctx.Err() == nil {
 			// A layer below refused to send this attempt (the breaker

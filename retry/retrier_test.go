@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pacerhttp/pacer/internal/httpbody"
+	"github.com/pacerhttp/pacer/internal/roundtrip"
 	"github.com/pacerhttp/pacer/transport"
 )
 
@@ -198,8 +199,8 @@ func TestNilResponseNilErrorFromBase(t *testing.T) {
 	base := transport.RoundTripperFunc(func(*http.Request) (*http.Response, error) { return nil, nil })
 	r, _ := newTestRetrier(Config{MaxAttempts: 1})
 	resp, err := get(t, r.Wrap(base), "http://example.invalid/")
-	if resp != nil || !errors.Is(err, errNilResponse) {
-		t.Fatalf("got %v, %v; want errNilResponse", resp, err)
+	if resp != nil || !errors.Is(err, roundtrip.ErrNilResponse) {
+		t.Fatalf("got %v, %v; want roundtrip.ErrNilResponse", resp, err)
 	}
 }
 
