@@ -51,47 +51,71 @@ const maxEmptyReads = 100
 // caller's Close, the wait that failed, the context or timer that ended
 // it, or the idle deadline.
 type body struct {
-	rc       io.ReadCloser
-	sse      *sseFilter // a stream's, in its sseHead; nil for JSON
-	json     jsonFilter
-	head     []byte // headArr[:], or a stream's larger buffer
-	off, end int
-	headErr  error         // the error that came with the head bytes, sticky
-	waited   time.Duration // the schedule wait, set before the body is returned
-	rec      *transport.Record
-	closeMu  sync.Mutex
-	rcClosed bool // rc has been closed; guarded by closeMu
-	kind     uint8
-	closed   atomic.Bool // set by the first Close; Read fails after it
+	rc      io.ReadCloser
+	sse     *sseHead // a stream's filter and head; nil for JSON
+	json    jsonFilter
+	headErr error         // the error that came with the head bytes, sticky
+	waited  time.Duration // the schedule wait, set before the body is returned
+	rec     *transport.Record
+	closeMu sync.Mutex
+	state   atomic.Uint32 // the state bits below
+	// off and end bound the head bytes not yet read; uint16 holds any
+	// head (see maxLookahead).
+	off, end uint16
 	idle     idleWatch
-	headArr  [headSize]byte
+	headArr  [headSize]byte // a JSON body's head
 }
 
+// Bits of body.state. A body is allocated per response, so its flags share
+// one word: the struct stays in a smaller size class.
+const (
+	stateClosed   uint32 = 1 << iota // the first Close was called; Read fails after it
+	stateRCClosed                    // rc has been closed; set under closeMu
+	stateReading                     // a Read (or the wait) is waiting for content
+	stateFired                       // the idle deadline passed and rc was closed
+	stateDone                        // no longer watched: stopped, or fired
+)
+
+// maxLookahead must fit body.off and body.end.
+const _ = uint16(maxLookahead)
+
+// has reports whether all of bits are set in b.state.
+func (b *body) has(bits uint32) bool { return b.state.Load()&bits == bits }
+
 // sseHead is what a stream's body holds beyond a JSON body's, allocated in
-// one piece: its filter and the first buffer of its head.
+// one piece: its filter and its head, which starts in buf and grows while
+// the lookahead needs it.
 type sseHead struct {
 	filter sseFilter
+	head   []byte
 	buf    [sseHeadSize]byte
 }
 
 func newBody(rc io.ReadCloser, kind uint8) *body {
-	b := &body{rc: rc, kind: kind}
+	b := &body{rc: rc}
 	if kind == kindSSE {
 		h := new(sseHead)
-		b.sse, b.head = &h.filter, h.buf[:]
-	} else {
-		b.head = b.headArr[:]
+		h.head = h.buf[:]
+		b.sse = h
 	}
 	return b
+}
+
+// head is the buffer of the bytes read before the caller's first Read.
+func (b *body) head() []byte {
+	if b.sse != nil {
+		return b.sse.head
+	}
+	return b.headArr[:]
 }
 
 // fill reads until the first real byte is in head, or an error ends the
 // wait. It returns the number of real bytes read and that error.
 func (b *body) fill() (int, error) {
 	for range maxEmptyReads {
-		n, err := b.filtered(b.head)
+		n, err := b.filtered(b.head())
 		if n > 0 || err != nil {
-			b.end, b.headErr = n, err
+			b.end, b.headErr = uint16(n), err
 			return n, err
 		}
 	}
@@ -103,20 +127,21 @@ func (b *body) fill() (int, error) {
 // which it returns. Nothing has reached the caller yet, so an error event
 // can still become a status (see errorEvent).
 func (b *body) lookahead() error {
+	h := b.sse
 	empty := 0
-	for b.sse.events == 0 && b.headErr == nil {
-		if b.end == len(b.head) {
-			if len(b.head) >= maxLookahead {
+	for h.filter.events == 0 && b.headErr == nil {
+		if int(b.end) == len(h.head) {
+			if len(h.head) >= maxLookahead {
 				return nil
 			}
-			head := make([]byte, min(2*len(b.head), maxLookahead))
-			copy(head, b.head[:b.end])
-			b.head = head
+			head := make([]byte, min(2*len(h.head), maxLookahead))
+			copy(head, h.head[:b.end])
+			h.head = head
 		}
-		n, err := b.filtered(b.head[b.end:])
-		b.end += n
+		n, err := b.filtered(h.head[b.end:])
+		b.end += uint16(n)
 		if n > 0 {
-			b.idle.touch()
+			b.touch()
 			empty = 0
 		} else if empty++; empty >= maxEmptyReads && err == nil {
 			err = io.ErrNoProgress
@@ -128,24 +153,24 @@ func (b *body) lookahead() error {
 
 // filtered reads from rc through the filter of the body's kind.
 func (b *body) filtered(p []byte) (int, error) {
-	if b.kind == kindSSE {
-		return b.sse.read(b.rc, p)
+	if b.sse != nil {
+		return b.sse.filter.read(b.rc, p)
 	}
 	return b.json.read(b.rc, p)
 }
 
 // units is the number of keep-alives dropped so far: lines or comments.
 func (b *body) units() int {
-	if b.kind == kindSSE {
-		return b.sse.units()
+	if b.sse != nil {
+		return b.sse.filter.units()
 	}
 	return b.json.units()
 }
 
 // dropped is the number of keep-alive bytes consumed so far.
 func (b *body) dropped() int64 {
-	if b.kind == kindSSE {
-		return b.sse.dropped
+	if b.sse != nil {
+		return b.sse.filter.dropped
 	}
 	return b.json.dropped
 }
@@ -155,12 +180,12 @@ func (b *body) dropped() int64 {
 // while head bytes remain unread. Once the idle deadline has ended the
 // response, Read fails with [ErrStalled].
 func (b *body) Read(p []byte) (int, error) {
-	if b.closed.Load() {
+	if b.has(stateClosed) {
 		return 0, http.ErrBodyReadAfterClose
 	}
 	if b.off < b.end {
-		n := copy(p, b.head[b.off:b.end])
-		b.off += n
+		n := copy(p, b.head()[b.off:b.end])
+		b.off += uint16(n)
 		if b.off == b.end && b.headErr != nil {
 			b.stopIdle()
 			return n, b.headErr
@@ -174,12 +199,12 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.idle.dog == nil {
 		return b.filtered(p)
 	}
-	b.idle.touch()
+	b.touch()
 	n, err := b.filtered(p)
-	b.idle.reading.Store(false)
+	b.state.And(^stateReading)
 	if err != nil {
 		b.stopIdle()
-		if b.idle.fired.Load() {
+		if b.has(stateFired) {
 			err = ErrStalled
 			b.headErr = err
 			b.rec.Update(func(f *transport.Facts) { f.Stalled = true })
@@ -199,7 +224,7 @@ func (b *body) ScheduleWait() time.Duration { return b.waited }
 // with the body closed.
 func (b *body) Close() error {
 	b.stopIdle()
-	b.closed.Store(true)
+	b.state.Or(stateClosed)
 	return b.closeRC()
 }
 
@@ -207,39 +232,37 @@ func (b *body) Close() error {
 func (b *body) closeRC() error {
 	b.closeMu.Lock()
 	defer b.closeMu.Unlock()
-	if b.rcClosed {
+	if b.has(stateRCClosed) {
 		return nil
 	}
-	b.rcClosed = true
+	b.state.Or(stateRCClosed)
 	return b.rc.Close()
 }
 
-// idleWatch is one body's place in its filter's [watchdog].
+// idleWatch is one body's place in its filter's [watchdog]; the body's
+// state holds the rest (reading, fired, done).
 type idleWatch struct {
-	dog     *watchdog    // the filter's, nil when the deadline is off; set before the body is shared
-	since   atomic.Int64 // when the current wait for content began, in ns from dog.epoch
-	reading atomic.Bool  // a Read (or the wait) is waiting for content
-	fired   atomic.Bool  // the deadline passed and rc was closed
-	done    atomic.Bool  // no longer watched: stopped, or fired
+	dog   *watchdog    // the filter's, nil when the deadline is off; set before the body is shared
+	since atomic.Int64 // when the current wait for content began, in ns from dog.epoch
 
-	// Guarded by dog.mu.
-	listed     bool
+	// Guarded by dog.mu. A body is listed when it is the list's head or
+	// has a prev.
 	prev, next *body
 }
 
 // touch marks the start of a wait for content, now.
-func (w *idleWatch) touch() {
-	if w.dog == nil {
+func (b *body) touch() {
+	if b.idle.dog == nil {
 		return
 	}
-	w.since.Store(w.dog.now())
-	w.reading.Store(true)
+	b.idle.since.Store(b.idle.dog.now())
+	b.state.Or(stateReading)
 }
 
 // stopIdle ends the watch of b for good.
 func (b *body) stopIdle() {
 	w := &b.idle
-	if w.dog == nil || w.done.Swap(true) {
+	if w.dog == nil || b.state.Or(stateDone)&stateDone != 0 {
 		return
 	}
 	w.dog.mu.Lock()
@@ -281,15 +304,15 @@ func (d *watchdog) now() int64 { return int64(time.Since(d.epoch)) }
 // body closed meanwhile (by its context, or MaxWait) is not watched.
 func (d *watchdog) watch(b *body) {
 	w := &b.idle
-	w.touch()
+	b.touch()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// stopIdle marks done before it takes d.mu: either it is seen here, or
 	// stopIdle unlinks b after this.
-	if w.done.Load() {
+	if b.has(stateDone) {
 		return
 	}
-	w.listed, w.prev, w.next = true, nil, d.head
+	w.prev, w.next = nil, d.head
 	if d.head != nil {
 		d.head.idle.prev = b
 	}
@@ -308,8 +331,8 @@ func (d *watchdog) watch(b *body) {
 // unlink takes b off the list, if it is on it. d.mu is held.
 func (d *watchdog) unlink(b *body) {
 	w := &b.idle
-	if !w.listed {
-		return
+	if d.head != b && w.prev == nil {
+		return // not listed
 	}
 	if w.prev != nil {
 		w.prev.idle.next = w.next
@@ -319,7 +342,7 @@ func (d *watchdog) unlink(b *body) {
 	if w.next != nil {
 		w.next.idle.prev = w.prev
 	}
-	w.listed, w.prev, w.next = false, nil, nil
+	w.prev, w.next = nil, nil
 }
 
 // fire ends the bodies whose Read has waited the limit and re-arms the
@@ -332,11 +355,11 @@ func (d *watchdog) fire() {
 	for b := d.head; b != nil; {
 		w := &b.idle
 		after := w.next
-		if w.reading.Load() {
+		if b.has(stateReading) {
 			if deadline := w.since.Load() + int64(d.limit); deadline > now {
 				next = min(next, deadline)
-			} else if w.done.CompareAndSwap(false, true) {
-				w.fired.Store(true)
+			} else if b.state.Or(stateDone)&stateDone == 0 {
+				b.state.Or(stateFired)
 				d.unlink(b)
 				stalled = append(stalled, b)
 			}

@@ -38,7 +38,7 @@ func ErrorEvent(head []byte) (status int, data []byte) { return errorEvent(head)
 // returned is off or stopped for good.
 func IdleStopped(rc io.ReadCloser) bool {
 	b, ok := rc.(*body)
-	return ok && (b.idle.dog == nil || b.idle.done.Load())
+	return ok && (b.idle.dog == nil || b.has(stateDone))
 }
 
 // Watched is the number of bodies the filter's idle deadline watches.

@@ -256,25 +256,25 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	case n == 0 && err != nil && (err != io.EOF || dropped > 0):
 		_ = b.Close()
 		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: waited, KeepAliveBytes: dropped}
-	case b.idle.fired.Load():
+	case b.has(stateFired):
 		// The stream started and stopped before its first event: nothing
 		// reached the caller, so another attempt may be made.
 		_ = b.Close()
 		b.rec.Update(func(fa *transport.Facts) { fa.Stalled = true })
 		return nil, &WaitError{Err: ErrStalled, Waited: f.now().Sub(start), KeepAliveBytes: dropped}
-	case kind == kindSSE && b.sse.events == 0 && err != nil && err != io.EOF:
+	case kind == kindSSE && b.sse.filter.events == 0 && err != nil && err != io.EOF:
 		// Cut before its first event: a parser would have read nothing.
 		_ = b.Close()
 		return nil, &WaitError{Err: ErrClosedWhileWaiting, Cause: err, Waited: f.now().Sub(start), KeepAliveBytes: dropped}
 	}
-	if kind == kindSSE && b.sse.events > 0 {
-		if status, data := errorEvent(b.head[:b.end]); status != 0 {
+	if kind == kindSSE && b.sse.filter.events > 0 {
+		if status, data := errorEvent(b.sse.head[:b.end]); status != 0 {
 			_ = b.Close()
 			return errorResponse(resp, status, data), nil
 		}
 	}
 
-	b.idle.reading.Store(false)
+	b.state.And(^stateReading)
 	if b.headErr != nil {
 		// The body ended with the bytes read so far: no Read will wait.
 		b.stopIdle()

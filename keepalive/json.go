@@ -3,6 +3,7 @@ package keepalive
 import (
 	"bytes"
 	"io"
+	"math"
 )
 
 var newline = []byte{'\n'}
@@ -27,9 +28,9 @@ func NewJSONReader(r io.Reader) io.Reader {
 // jsonFilter is the state of the leading-whitespace filter, kept apart from
 // any reader so that it can be embedded by value.
 type jsonFilter struct {
-	started bool  // the first non-whitespace byte has passed
 	dropped int64 // whitespace bytes dropped
-	lines   int   // newlines among them: the keep-alives, as units
+	lines   int32 // newlines among them: the keep-alives, as units (it stops at math.MaxInt32)
+	started bool  // the first non-whitespace byte has passed
 }
 
 // units is the number of keep-alives dropped: the empty lines, or one for
@@ -38,7 +39,7 @@ func (f *jsonFilter) units() int {
 	if f.lines == 0 && f.dropped > 0 {
 		return 1
 	}
-	return f.lines
+	return int(f.lines)
 }
 
 type jsonReader struct {
@@ -64,7 +65,7 @@ func (f *jsonFilter) read(r io.Reader, p []byte) (int, error) {
 			i++
 		}
 		f.dropped += int64(i)
-		f.lines += bytes.Count(p[:i], newline)
+		f.lines = int32(min(int64(f.lines)+int64(bytes.Count(p[:i], newline)), math.MaxInt32))
 		if i < n {
 			f.started = true
 			if i > 0 {
