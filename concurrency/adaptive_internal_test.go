@@ -333,7 +333,7 @@ func TestLocalProbesOnlyWhenSaturated(t *testing.T) {
 	now := t0
 	var limits []int
 	l := newLocal(Config{Limits: Limits{InitialLimit: 2}, OnLimit: func(_ string, n int) { limits = append(limits, n) }})
-	l.now = func() time.Time { return now }
+	l.useClock(func() time.Time { return now })
 	l.afterFunc = func(time.Duration, func()) {}
 	// A guard, not a timing check: a request that wrongly waits fails.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -437,4 +437,10 @@ func TestAdaptiveGapBeforeAny429(t *testing.T) {
 			t.Errorf("fastest %v, held %v: gap %v, want %v", c.fastest, c.held, got, c.want)
 		}
 	}
+}
+
+// useClock makes now the limiter's clock.
+func (l *localLimiter) useClock(now func() time.Time) {
+	l.now = now
+	l.since = func(t time.Time) time.Duration { return now().Sub(t) }
 }

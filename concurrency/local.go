@@ -38,6 +38,7 @@ type localLimiter struct {
 
 	// now and afterFunc are the clock, replaced by tests.
 	now       func() time.Time
+	since     func(time.Time) time.Duration // time since a time now returned, from the monotonic clock alone
 	afterFunc func(d time.Duration, f func())
 }
 
@@ -53,6 +54,7 @@ func newLocal(cfg Config) *localLimiter {
 		queueTimeout: lim.QueueTimeout,
 		onLimit:      cfg.OnLimit,
 		now:          time.Now,
+		since:        time.Since,
 		afterFunc:    func(d time.Duration, f func()) { time.AfterFunc(d, f) },
 	}
 }
@@ -321,7 +323,7 @@ func (ks *keyState) learn(fb Feedback, pm *localPermit) {
 		}
 		ks.alg.success(pm.level, pm.epoch)
 		if !fb.Admitted.IsZero() {
-			ks.alg.heldFor(ks.l.now().Sub(fb.Admitted))
+			ks.alg.heldFor(ks.l.since(fb.Admitted))
 		}
 	case transport.Overloaded:
 		ks.alg.busy(pm.level, pm.base, ks.l.now())

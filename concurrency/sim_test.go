@@ -177,7 +177,7 @@ func (s *simServer) run(l *localLimiter) simResult {
 		}
 	}
 	epoch0 := time.Unix(0, 0)
-	l.now = func() time.Time { return epoch0.Add(now) }
+	l.useClock(func() time.Time { return epoch0.Add(now) })
 	l.afterFunc = func(d time.Duration, f func()) { push(simEvent{at: now + d, kick: true}) }
 	fill()
 	for q.Len() > 0 && res.ok < s.requests && now < s.maxTime {

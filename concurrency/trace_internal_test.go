@@ -17,7 +17,7 @@ func TestPolicyTraces(t *testing.T) {
 			cfg.InitialLimit, cfg.MinLimit, cfg.MaxLimit, cfg.MaxGrowth = tr.Initial, tr.Min, tr.Max, tr.Growth
 			l := newLocal(cfg)
 			var now time.Time
-			l.now = func() time.Time { return now }
+			l.useClock(func() time.Time { return now })
 			l.afterFunc = func(time.Duration, func()) {} // nothing queues
 			gone, cancel := context.WithCancel(context.Background())
 			cancel() // a request that may not go at once is turned away

@@ -54,9 +54,9 @@ type body struct {
 	rc      io.ReadCloser
 	sse     *sseHead // a stream's filter and head; nil for JSON
 	json    jsonFilter
-	headErr error         // the error that came with the head bytes, sticky
-	waited  time.Duration // the schedule wait, set before the body is returned
-	rec     *transport.Record
+	headErr error             // the error that came with the head bytes, sticky
+	waited  time.Duration     // the schedule wait, set before the body is returned
+	rec     *transport.Record // where a stall is written; set with idle.dog
 	closeMu sync.Mutex
 	state   atomic.Uint32 // the state bits below
 	// off and end bound the head bytes not yet read; uint16 holds any
@@ -232,10 +232,9 @@ func (b *body) Close() error {
 func (b *body) closeRC() error {
 	b.closeMu.Lock()
 	defer b.closeMu.Unlock()
-	if b.has(stateRCClosed) {
+	if b.state.Or(stateRCClosed)&stateRCClosed != 0 {
 		return nil
 	}
-	b.state.Or(stateRCClosed)
 	return b.rc.Close()
 }
 

@@ -199,9 +199,11 @@ func (t *roundTripper) CloseIdleConnections() { roundtrip.CloseIdleConnections(t
 func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*http.Response, error) {
 	start := f.now()
 	b := newBody(resp.Body, kind)
-	b.rec = transport.RecordFrom(ctx)
-	// Set before the callbacks below can close b, which reads it.
-	b.idle.dog = f.idle
+	if f.idle != nil {
+		// Set before the callbacks below can close b, which reads them:
+		// the watchdog, and the record a stall is written to.
+		b.idle.dog, b.rec = f.idle, transport.RecordFrom(ctx)
+	}
 	var stopCtx func() bool
 	if ctx.Done() != nil && !followsContext(resp.Body) {
 		stopCtx = context.AfterFunc(ctx, func() { _ = b.Close() })
@@ -232,7 +234,7 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 	// waits. Only that is a schedule wait.
 	queued := b.units() >= minWaitUnits
 	if queued {
-		b.rec.Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
+		transport.RecordFrom(ctx).Update(func(fa *transport.Facts) { fa.ScheduleWait += waited })
 	}
 	started := n > 0 && !timerFired
 	if started && f.idle != nil {
@@ -274,10 +276,12 @@ func (f *Filter) wait(ctx context.Context, resp *http.Response, kind uint8) (*ht
 		}
 	}
 
-	b.state.And(^stateReading)
-	if b.headErr != nil {
-		// The body ended with the bytes read so far: no Read will wait.
-		b.stopIdle()
+	if b.idle.dog != nil {
+		b.state.And(^stateReading)
+		if b.headErr != nil {
+			// The body ended with the bytes read so far: no Read will wait.
+			b.stopIdle()
+		}
 	}
 	if queued {
 		b.waited = waited
